@@ -1,0 +1,199 @@
+"""Readers for pre-extracted video features.
+
+Two layouts are accepted:
+
+* a folder with one file per video, named ``<video_id>.npy`` / ``.npz`` / ``.pt`` / ``.pth``,
+  holding a clip-level vector (D) or frame-level features (T x D, mean-pooled);
+* one matrix file (``.npy`` N x D, or ``.npz`` with ``features`` and ``ids`` arrays) plus an
+  id list (text file, one id per line, or a JSON list) when the ids are not inside the file.
+
+Files are read without unpickling: ``np.load(allow_pickle=False)`` and
+``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vtrsearch.errors import DimensionMismatchError, IngestError, InvalidVectorError
+
+FEATURE_SUFFIXES = (".npy", ".npz", ".pt", ".pth")
+
+
+@dataclass
+class Features:
+    """Pooled, validated (not yet normalised) vectors for the videos that have them."""
+
+    ids: list[str]
+    vectors: np.ndarray  # (n, d) float32
+    missing: list[str]  # requested ids without a feature file
+
+    @property
+    def dim(self) -> int:
+        """Feature dimension."""
+        return int(self.vectors.shape[1])
+
+
+def _load_array(path: Path) -> np.ndarray:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as npz:
+                keys = list(npz.keys())
+                key = next((k for k in ("features", "feature", "arr_0") if k in keys), None)
+                if key is None and len(keys) == 1:
+                    key = keys[0]
+                if key is None:
+                    raise IngestError(f"{path}: cannot tell which array holds features: {keys}")
+                return npz[key]
+        if suffix in (".pt", ".pth"):
+            import torch
+
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+            if isinstance(obj, dict):
+                tensors = [v for v in obj.values() if isinstance(v, torch.Tensor)]
+                if len(tensors) != 1:
+                    raise IngestError(f"{path}: expected one tensor, found keys {list(obj)}")
+                obj = tensors[0]
+            if not isinstance(obj, torch.Tensor):
+                raise IngestError(f"{path}: expected a tensor, found {type(obj).__name__}")
+            return obj.detach().float().cpu().numpy()
+    except IngestError:
+        raise
+    except Exception as exc:  # corrupt file, pickle refused, ...
+        raise IngestError(f"{path}: cannot read features ({type(exc).__name__}: {exc})") from None
+    raise IngestError(f"{path}: unsupported feature file type (use {', '.join(FEATURE_SUFFIXES)})")
+
+
+def pool(array: np.ndarray, where: str) -> np.ndarray:
+    """A clip-level vector from a (D,) or (T, D) array (frames are mean-pooled)."""
+    arr = np.asarray(array, dtype=np.float32)
+    if arr.ndim == 2 and arr.shape[0] >= 1:
+        arr = arr.mean(axis=0)
+    elif arr.ndim == 3 and arr.shape[0] == 1:
+        arr = arr[0].mean(axis=0)
+    if arr.ndim != 1:
+        raise IngestError(f"{where}: expected a (D,) or (T, D) array, got shape {array.shape}")
+    return arr
+
+
+def _check(ids: Sequence[str], mat: np.ndarray, where: Sequence[str]) -> None:
+    bad = np.flatnonzero(~np.isfinite(mat).all(axis=1))
+    if bad.size:
+        listed = ", ".join(f"{ids[i]} ({where[i]})" for i in bad[:10])
+        raise InvalidVectorError(
+            f"NaN or infinite feature values for {bad.size} video(s): {listed}"
+        )
+    zero = np.flatnonzero(~mat.any(axis=1))
+    if zero.size:
+        listed = ", ".join(ids[i] for i in zero[:10])
+        raise InvalidVectorError(f"all-zero feature vectors for {zero.size} video(s): {listed}")
+
+
+def load_feature_folder(
+    folder: Path,
+    video_ids: Sequence[str],
+    expected_dim: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Features:
+    """Read one feature file per requested video from ``folder``."""
+    if not folder.is_dir():
+        raise IngestError(f"features folder not found: {folder}")
+    files: dict[str, Path] = {}
+    for path in folder.iterdir():
+        if path.suffix.lower() in FEATURE_SUFFIXES:
+            files.setdefault(path.stem, path)
+    found, vectors, where, missing = [], [], [], []
+    dim = expected_dim
+    for vid in video_ids:
+        path = files.get(vid)
+        if path is None:
+            missing.append(vid)
+            continue
+        vec = pool(_load_array(path), str(path))
+        if dim is None:
+            dim = vec.shape[0]
+        elif vec.shape[0] != dim:
+            raise DimensionMismatchError(
+                f"video {vid} ({path}): feature dimension {vec.shape[0]}, expected {dim}"
+            )
+        found.append(vid)
+        vectors.append(vec)
+        where.append(str(path))
+        if progress is not None:
+            progress(1)
+    mat = np.stack(vectors) if vectors else np.zeros((0, dim or 0), dtype=np.float32)
+    _check(found, mat, where)
+    return Features(found, mat, missing)
+
+
+def _read_ids(path: Path) -> list[str]:
+    if path.suffix.lower() == ".json":
+        from .annotations import read_json
+
+        data = read_json(path)
+        if not isinstance(data, list):
+            raise IngestError(f"{path}: expected a JSON list of video ids")
+        return [str(v) for v in data]
+    try:
+        return [
+            line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+        ]
+    except FileNotFoundError:
+        raise IngestError(f"id list not found: {path}") from None
+
+
+def load_feature_matrix(
+    path: Path,
+    video_ids: Sequence[str],
+    ids_path: Path | None = None,
+    expected_dim: int | None = None,
+) -> Features:
+    """Read one (N, D) matrix (or (N, T, D) frame features) plus its id list."""
+    if not path.is_file():
+        raise IngestError(f"feature matrix not found: {path}")
+    ids: list[str] | None = None
+    if path.suffix.lower() == ".npz" and ids_path is None:
+        with np.load(path, allow_pickle=False) as npz:
+            id_key = next((k for k in ("ids", "video_ids") if k in npz), None)
+            feat_key = next((k for k in ("features", "feature", "arr_0") if k in npz), None)
+            if id_key is None or feat_key is None:
+                raise IngestError(f"{path}: an .npz matrix needs 'features' and 'ids' arrays")
+            ids = [str(v) for v in npz[id_key].tolist()]
+            mat = np.asarray(npz[feat_key], dtype=np.float32)
+    else:
+        if ids_path is None:
+            raise IngestError(f"{path}: a feature matrix needs an id list (--feature-ids FILE)")
+        ids = _read_ids(ids_path)
+        mat = np.asarray(_load_array(path), dtype=np.float32)
+    if mat.ndim == 3:
+        mat = mat.mean(axis=1)
+    if mat.ndim != 2 or mat.shape[0] != len(ids):
+        raise IngestError(
+            f"{path}: {mat.shape[0] if mat.ndim else 0} feature rows (shape {mat.shape}) but "
+            f"{len(ids)} ids"
+        )
+    if expected_dim is not None and mat.shape[1] != expected_dim:
+        raise DimensionMismatchError(
+            f"video {ids[0]} ({path}): feature dimension {mat.shape[1]}, expected {expected_dim}"
+        )
+    row = {vid: i for i, vid in enumerate(ids)}
+    wanted = [vid for vid in video_ids if vid in row]
+    missing = [vid for vid in video_ids if vid not in row]
+    sub = mat[[row[v] for v in wanted]] if wanted else np.zeros((0, mat.shape[1]), np.float32)
+    _check(wanted, sub, [str(path)] * len(wanted))
+    return Features(wanted, sub, missing)
+
+
+def find_features(root: Path) -> Path | None:
+    """A features folder under an MSR-VTT root (``*feature*`` directory), if exactly one."""
+    if not root.is_dir():
+        return None
+    dirs = sorted(p for p in root.iterdir() if p.is_dir() and "feat" in p.name.lower())
+    return dirs[0] if len(dirs) == 1 else None

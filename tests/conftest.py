@@ -1,0 +1,47 @@
+"""Shared fixtures: real MSR-VTT files from ../shared, small synthetic datasets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MSRVTT = (
+    Path(os.environ.get("VTRSEARCH_SHARED_DATA", REPO.parent / "shared" / "data")) / "msrvtt"
+)
+
+
+@pytest.fixture(scope="session")
+def msrvtt_1k_json() -> Path:
+    """The real 1k-A test split file (1,000 videos, one caption each)."""
+    path = SHARED_MSRVTT / "msrvtt_test_1k.json"
+    if not path.exists():
+        pytest.fail(f"real MSR-VTT data missing: {path} (set VTRSEARCH_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_videos_dir() -> Path:
+    """Five real MSR-VTT clips."""
+    path = SHARED_MSRVTT / "sample_videos"
+    if not path.is_dir():
+        pytest.fail(f"real MSR-VTT sample videos missing: {path}")
+    return path
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory) -> Path:
+    """A small synthetic dataset in the MSR-VTT videodatainfo layout (read-only for tests)."""
+    from vtrsearch.ingest.synthetic import write_synthetic_msrvtt
+
+    return write_synthetic_msrvtt(
+        tmp_path_factory.mktemp("synthetic"), num_videos=120, captions_per_video=3, dim=32
+    )

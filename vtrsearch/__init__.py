@@ -1,0 +1,87 @@
+"""vtrsearch: embeddable text-to-video search.
+
+``from vtrsearch import Index`` is the entry point. Names are imported lazily so that
+``import vtrsearch`` (and ``vtrsearch --help``) stays instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .categories import MSRVTT_CATEGORIES, Category, CategoryMap
+    from .errors import (
+        DimensionMismatchError,
+        IndexExistsError,
+        IndexNotFoundError,
+        IngestError,
+        InvalidVectorError,
+        StoreUnavailableError,
+        UnknownCategoryError,
+        UnknownSplitError,
+        VtrsearchError,
+    )
+    from .filters import Filter, In
+    from .index import Hit, Index, Video
+    from .stores import VectorStore, open_store
+
+_EXPORTS: dict[str, str] = {
+    "Index": ".index",
+    "Hit": ".index",
+    "Video": ".index",
+    "Category": ".categories",
+    "CategoryMap": ".categories",
+    "MSRVTT_CATEGORIES": ".categories",
+    "Filter": ".filters",
+    "In": ".filters",
+    "VectorStore": ".stores",
+    "open_store": ".stores",
+    "VtrsearchError": ".errors",
+    "IndexNotFoundError": ".errors",
+    "IndexExistsError": ".errors",
+    "UnknownCategoryError": ".errors",
+    "UnknownSplitError": ".errors",
+    "DimensionMismatchError": ".errors",
+    "InvalidVectorError": ".errors",
+    "IngestError": ".errors",
+    "StoreUnavailableError": ".errors",
+}
+
+__all__ = [
+    "Category",
+    "CategoryMap",
+    "DimensionMismatchError",
+    "Filter",
+    "Hit",
+    "In",
+    "Index",
+    "IndexExistsError",
+    "IndexNotFoundError",
+    "IngestError",
+    "InvalidVectorError",
+    "MSRVTT_CATEGORIES",
+    "StoreUnavailableError",
+    "UnknownCategoryError",
+    "UnknownSplitError",
+    "VectorStore",
+    "Video",
+    "VtrsearchError",
+    "open_store",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vtrsearch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,43 @@
+"""Exceptions raised by vtrsearch.
+
+Every error names what was wrong (file, line, video id, expected vs got) so a user can fix
+the input without reading a traceback.
+"""
+
+from __future__ import annotations
+
+
+class VtrsearchError(Exception):
+    """Base class of every error vtrsearch raises on purpose."""
+
+
+class IndexNotFoundError(VtrsearchError, FileNotFoundError):
+    """No vtrsearch index exists at the given URI."""
+
+
+class IndexExistsError(VtrsearchError, FileExistsError):
+    """An index already exists where a new one was to be created."""
+
+
+class UnknownCategoryError(VtrsearchError, ValueError):
+    """A category name or id is not one of the index's categories."""
+
+
+class UnknownSplitError(VtrsearchError, ValueError):
+    """A split filter names a split that no video in the index has."""
+
+
+class DimensionMismatchError(VtrsearchError, ValueError):
+    """A vector does not have the dimension the index or encoder expects."""
+
+
+class InvalidVectorError(VtrsearchError, ValueError):
+    """A vector contains NaN or infinite values, or is all zeros."""
+
+
+class IngestError(VtrsearchError, ValueError):
+    """Input files for ingest are missing, malformed or inconsistent."""
+
+
+class StoreUnavailableError(VtrsearchError, ConnectionError):
+    """The vector store cannot be reached (server down, timeout, bad URI)."""

@@ -1,0 +1,173 @@
+"""LanceDB implementation of :class:`VectorStore` (the embedded default).
+
+Filters become ``lancedb.expr`` expressions (``col(...).isin([...])``), never SQL text; upserts
+are ``merge_insert`` on the key column, one atomic commit per batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import StoreUnavailableError
+from ..filters import Filter
+from .base import SCORE, VectorStore
+
+META_TABLE = "_meta"
+_META_SCHEMA = pa.schema(
+    [pa.field("key", pa.string(), nullable=False), pa.field("value", pa.string())]
+)
+
+
+def _expression(where: Filter):
+    from lancedb.expr import col
+
+    parts = [col(cond.column).isin(list(cond.values)) for cond in where.conditions]
+    return reduce(lambda a, b: a & b, parts)
+
+
+class LanceStore(VectorStore):
+    """Tables in one LanceDB database (a local directory or an object-store URI)."""
+
+    def __init__(self, uri: str | Path):
+        import lancedb
+
+        self.uri = str(uri)
+        try:
+            # Strong read consistency: every read sees writes made by other handles/processes.
+            self._db = lancedb.connect(self.uri, read_consistency_interval=timedelta(0))
+        except Exception as exc:  # pragma: no cover - depends on the URI scheme
+            raise StoreUnavailableError(f"cannot open LanceDB at {self.uri}: {exc}") from exc
+        self._tables: dict[str, Any] = {}
+
+    # tables -------------------------------------------------------------------------------
+    def _table(self, name: str):
+        table = self._tables.get(name)
+        if table is None:
+            try:
+                table = self._db.open_table(name)
+            except (FileNotFoundError, ValueError) as exc:
+                raise KeyError(f"table {name!r} does not exist in {self.uri}") from exc
+            self._tables[name] = table
+        return table
+
+    def exists(self) -> bool:
+        return self.has_table(META_TABLE)
+
+    def has_table(self, name: str) -> bool:
+        if name in self._tables:
+            return True
+        try:
+            self._table(name)
+        except KeyError:
+            return False
+        return True
+
+    def create_table(self, name: str, schema: pa.Schema, key: str) -> None:
+        if self.has_table(name):
+            existing = self._table(name).schema
+            if existing.names != schema.names:
+                raise ValueError(
+                    f"table {name!r} in {self.uri} has columns {existing.names}, "
+                    f"expected {schema.names}"
+                )
+            return
+        self._tables[name] = self._db.create_table(name, schema=schema, exist_ok=True)
+
+    def drop_table(self, name: str) -> None:
+        self._tables.pop(name, None)
+        try:
+            self._db.drop_table(name)
+        except (FileNotFoundError, ValueError):
+            pass
+
+    # rows ---------------------------------------------------------------------------------
+    def upsert(self, name: str, rows: pa.Table, key: str) -> int:
+        if rows.num_rows == 0:
+            return 0
+        table = self._table(name)
+        schema = table.schema
+        rows = rows.select(schema.names).cast(schema)
+        (
+            table.merge_insert(key)
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(rows)
+        )
+        return rows.num_rows
+
+    def scan(
+        self, name: str, columns: Sequence[str] | None = None, where: Filter | None = None
+    ) -> pa.Table:
+        table = self._table(name)
+        query = table.search()
+        if where:
+            query = query.where(_expression(where))
+        if columns is not None:
+            query = query.select(list(columns))
+        result = query.limit(None).to_arrow()
+        if columns is not None:
+            result = result.select(list(columns))
+        return result
+
+    def search(
+        self,
+        name: str,
+        vector: np.ndarray,
+        k: int,
+        where: Filter | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        table = self._table(name)
+        q = np.asarray(vector, dtype=np.float32).reshape(-1)
+        query = table.search(q, vector_column_name="vector").distance_type("dot")
+        if where:
+            query = query.where(_expression(where), prefilter=True)
+        cols = (
+            list(columns)
+            if columns is not None
+            else [c for c in table.schema.names if c != "vector"]
+        )
+        result = query.select([*cols, "_distance"]).limit(k).to_arrow()
+        # LanceDB's "dot" distance is 1 - <q, v>; turn it back into a similarity.
+        scores = pa.compute.subtract(pa.scalar(1.0, pa.float32()), result["_distance"])
+        return result.select(cols).append_column(SCORE, scores)
+
+    def count(self, name: str, where: Filter | None = None) -> int:
+        table = self._table(name)
+        if not where:
+            return table.count_rows()
+        return self.scan(name, columns=[table.schema.names[0]], where=where).num_rows
+
+    def delete(self, name: str, where: Filter) -> None:
+        if not where:
+            raise ValueError("refusing to delete with an empty filter")
+        self._table(name).delete(_expression(where))
+
+    def version(self, name: str) -> Any:
+        return self._table(name).version
+
+    # metadata -----------------------------------------------------------------------------
+    def get_metadata(self) -> dict[str, Any]:
+        if not self.has_table(META_TABLE):
+            return {}
+        rows = self.scan(META_TABLE).to_pylist()
+        return {row["key"]: json.loads(row["value"]) for row in rows}
+
+    def set_metadata(self, values: dict[str, Any]) -> None:
+        self.create_table(META_TABLE, _META_SCHEMA, "key")
+        rows = pa.table(
+            {
+                "key": list(values),
+                "value": [json.dumps(v, sort_keys=True) for v in values.values()],
+            },
+            schema=_META_SCHEMA,
+        )
+        self.upsert(META_TABLE, rows, "key")
