@@ -106,31 +106,6 @@ def test_filter_leaves_fewer_than_k(index, rng):
     assert len(hits) == expected
 
 
-def test_reopen_from_disk(index, tmp_path, rng):
-    q = rng.normal(size=DIM)
-    before = index.search(q, k=5)
-    again = Index.open(tmp_path / "idx")
-    assert len(again) == 200 and again.feature_model == "test:random"
-    assert again.search(q, k=5) == before
-
-
-def test_other_handle_sees_new_writes(index, tmp_path, rng):
-    reader = Index.open(tmp_path / "idx")
-    assert len(reader) == 200
-    index.add_videos(["extra"], rng.normal(size=(1, DIM)), categories=["music"])
-    reader.refresh()
-    assert len(reader) == 201 and "extra" in reader
-
-
-def test_upsert_replaces_instead_of_duplicating(index, rng):
-    frame = _frame(200, rng)
-    index.add_videos(frame)
-    index.add_videos(frame.iloc[:50])
-    assert len(index) == 200 and index.store.count("videos") == 200
-    stored = index.get("video3").vector
-    assert np.allclose(stored, frame.vector[3] / np.linalg.norm(frame.vector[3]), atol=1e-6)
-
-
 def test_captions_and_delete(index):
     index.add_captions(
         pd.DataFrame(

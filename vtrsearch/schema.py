@@ -47,6 +47,7 @@ def caption_vectors_schema(dim: int) -> pa.Schema:
     return pa.schema(
         [
             pa.field("sen_id", pa.string(), nullable=False),
+            pa.field("text_hash", pa.string()),
             pa.field("vector", pa.list_(pa.float32(), dim)),
         ]
     )
@@ -73,8 +74,6 @@ def vectors_from_column(column: pa.ChunkedArray | pa.Array, dim: int) -> np.ndar
     n = len(column)
     if n == 0:
         return np.zeros((0, dim), dtype=np.float32)
-    flat = column.flatten() if not pa.types.is_fixed_size_list(column.type) else column.values
-    if pa.types.is_fixed_size_list(column.type) and column.offset:
-        flat = flat.slice(column.offset * dim, n * dim)
+    flat = column.flatten()  # honours the slice offset and length of the column
     values = flat.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
     return values.reshape(n, dim)

@@ -17,9 +17,10 @@ def is_qdrant_uri(uri: str | Path) -> bool:
 def open_store(uri: str | Path, **options) -> VectorStore:
     """Open the store named by ``uri``.
 
-    ``qdrant://host:port/collection``, ``qdrant+https://host/collection`` and
-    ``qdrant+local:///path/collection`` open Qdrant; anything else (a directory, ``s3://``...)
-    opens embedded LanceDB.
+    ``qdrant://host:port/name``, ``qdrant+https://host[:port]/name``,
+    ``qdrant+local:///dir/name`` and ``qdrant+local://:memory:/name`` open Qdrant (``options``:
+    see :class:`~vtrsearch.stores.qdrant.QdrantStore`, e.g. ``api_key``, ``timeout``);
+    anything else (a directory, ``s3://``...) opens embedded LanceDB (``options`` ignored).
     """
     if is_qdrant_uri(uri):
         from .qdrant import QdrantStore

@@ -3,12 +3,17 @@
 A store holds named tables of Arrow rows, each with a string key column, and one metadata
 document. ``Index`` talks only to this interface, so LanceDB and Qdrant are interchangeable;
 no backend type or query string crosses it.
+
+Filter semantics are the same in every store (:func:`typed_conditions`): a value matches a
+column only when it has the column's kind (a string never matches an integer column, ``1``
+never matches a string column), so user text is always a plain value, never an expression.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -18,6 +23,60 @@ from ..filters import Filter
 
 #: Name of the similarity column added to search results (higher is more similar).
 SCORE = "_score"
+
+
+def _accepts(kind: pa.DataType, value: object) -> bool:
+    if pa.types.is_boolean(kind):
+        return isinstance(value, (bool, np.bool_))
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if pa.types.is_integer(kind):
+        return isinstance(value, Integral) or (
+            isinstance(value, Real) and float(value).is_integer()
+        )
+    if pa.types.is_floating(kind):
+        return isinstance(value, Real)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return isinstance(value, str)
+    return False
+
+
+def _plain(kind: pa.DataType, value: object) -> object:
+    if pa.types.is_boolean(kind):
+        return bool(value)  # type: ignore[arg-type]
+    if pa.types.is_integer(kind):
+        return int(value)  # type: ignore[call-overload]
+    if pa.types.is_floating(kind):
+        return float(value)  # type: ignore[arg-type]
+    return value
+
+
+def typed_conditions(
+    where: Filter | None, schema: pa.Schema
+) -> list[tuple[str, pa.DataType, tuple]] | None:
+    """The conditions of ``where`` with values coerced to their column's kind.
+
+    Values of another kind are dropped (they can match no row): ``"1"`` for an integer column,
+    ``1`` for a string column, ``True`` for a numeric column. Numeric values become Python
+    ``int``/``float``.
+
+    Returns:
+        ``[(column, type, values), ...]`` (empty for no filter), or ``None`` when some
+        condition is left with no value, i.e. the filter matches no row.
+
+    Raises:
+        KeyError: a condition names a column the table does not have.
+    """
+    out: list[tuple[str, pa.DataType, tuple]] = []
+    for cond in where.conditions if where else ():
+        if cond.column not in schema.names:
+            raise KeyError(f"no column {cond.column!r} (columns: {', '.join(schema.names)})")
+        kind = schema.field(cond.column).type
+        values = tuple(dict.fromkeys(_plain(kind, v) for v in cond.values if _accepts(kind, v)))
+        if not values:
+            return None
+        out.append((cond.column, kind, values))
+    return out
 
 
 class VectorStore(ABC):
@@ -42,17 +101,42 @@ class VectorStore(ABC):
         """Delete table ``name`` and its rows (no-op when absent)."""
 
     @abstractmethod
+    def list_tables(self) -> list[str]:
+        """Names of the data tables, sorted (the store's internal metadata table excluded)."""
+
+    @abstractmethod
+    def table_schema(self, name: str) -> pa.Schema:
+        """The Arrow schema table ``name`` was created with (``KeyError`` when absent)."""
+
+    @abstractmethod
     def upsert(self, name: str, rows: pa.Table, key: str) -> int:
         """Insert ``rows``, replacing rows whose ``key`` already exists. Returns rows written.
 
-        One call is atomic: either every row of the batch is visible afterwards or none is.
+        Atomicity depends on the backend: in LanceDB one call is one commit (every row of the
+        batch is visible afterwards or none is); Qdrant applies each request of at most its
+        ``batch_size`` points as one operation, so a failed call may leave a prefix of the
+        rows written. Either way re-running the same upsert converges (no duplicates).
         """
 
     @abstractmethod
     def scan(
         self, name: str, columns: Sequence[str] | None = None, where: Filter | None = None
     ) -> pa.Table:
-        """Rows of ``name`` matching ``where`` (all when ``None``), selected ``columns``."""
+        """Rows of ``name`` matching ``where`` (all when ``None``), selected ``columns``.
+
+        Row order is unspecified (insertion order in LanceDB, point-id order in Qdrant).
+        """
+
+    def iter_batches(
+        self, name: str, columns: Sequence[str] | None = None, batch_size: int = 1000
+    ) -> Iterator[pa.Table]:
+        """Every row of ``name`` as tables of at most ``batch_size`` rows (for bulk copies).
+
+        The default reads the whole table with :meth:`scan`; stores override it to stream.
+        """
+        table = self.scan(name, columns=columns)
+        for start in range(0, table.num_rows, max(1, batch_size)):
+            yield table.slice(start, batch_size)
 
     @abstractmethod
     def search(

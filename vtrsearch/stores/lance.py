@@ -1,13 +1,14 @@
 """LanceDB implementation of :class:`VectorStore` (the embedded default).
 
-Filters become ``lancedb.expr`` expressions (``col(...).isin([...])``), never SQL text; upserts
-are ``merge_insert`` on the key column, one atomic commit per batch.
+Filters become ``lancedb.expr`` expressions (``col(...).isin([...])``), never SQL text, after
+:func:`~.base.typed_conditions` dropped values of the wrong kind (so behaviour matches Qdrant);
+upserts are ``merge_insert`` on the key column, one atomic commit per batch.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from functools import reduce
 from pathlib import Path
@@ -18,7 +19,7 @@ import pyarrow as pa
 
 from ..errors import StoreUnavailableError
 from ..filters import Filter
-from .base import SCORE, VectorStore
+from .base import SCORE, VectorStore, typed_conditions
 
 META_TABLE = "_meta"
 _META_SCHEMA = pa.schema(
@@ -26,10 +27,19 @@ _META_SCHEMA = pa.schema(
 )
 
 
-def _expression(where: Filter):
+_NOTHING = object()  # a filter no row can match
+
+
+def _expression(where: Filter | None, schema: pa.Schema):
+    """The ``lancedb.expr`` for ``where``: ``None`` (no filter) or ``_NOTHING``."""
     from lancedb.expr import col
 
-    parts = [col(cond.column).isin(list(cond.values)) for cond in where.conditions]
+    conditions = typed_conditions(where, schema)
+    if conditions is None:
+        return _NOTHING
+    if not conditions:
+        return None
+    parts = [col(column).isin(list(values)) for column, _, values in conditions]
     return reduce(lambda a, b: a & b, parts)
 
 
@@ -88,6 +98,20 @@ class LanceStore(VectorStore):
         except (FileNotFoundError, ValueError):
             pass
 
+    def list_tables(self) -> list[str]:
+        names: list[str] = []
+        token = None
+        while True:
+            page = self._db.list_tables(page_token=token)
+            names += page.tables
+            token = page.page_token
+            if not token:
+                break
+        return sorted(n for n in names if n != META_TABLE)
+
+    def table_schema(self, name: str) -> pa.Schema:
+        return self._table(name).schema
+
     # rows ---------------------------------------------------------------------------------
     def upsert(self, name: str, rows: pa.Table, key: str) -> int:
         if rows.num_rows == 0:
@@ -107,15 +131,29 @@ class LanceStore(VectorStore):
         self, name: str, columns: Sequence[str] | None = None, where: Filter | None = None
     ) -> pa.Table:
         table = self._table(name)
+        schema = table.schema
+        expr = _expression(where, schema)
+        if expr is _NOTHING:
+            return schema.empty_table().select(list(columns or schema.names))
         query = table.search()
-        if where:
-            query = query.where(_expression(where))
+        if expr is not None:
+            query = query.where(expr)
         if columns is not None:
             query = query.select(list(columns))
         result = query.limit(None).to_arrow()
         if columns is not None:
             result = result.select(list(columns))
         return result
+
+    def iter_batches(
+        self, name: str, columns: Sequence[str] | None = None, batch_size: int = 1000
+    ) -> Iterator[pa.Table]:
+        query = self._table(name).search()
+        if columns is not None:
+            query = query.select(list(columns))
+        for batch in query.limit(None).to_batches(batch_size):
+            table = pa.Table.from_batches([batch])
+            yield table.select(list(columns)) if columns is not None else table
 
     def search(
         self,
@@ -127,14 +165,18 @@ class LanceStore(VectorStore):
     ) -> pa.Table:
         table = self._table(name)
         q = np.asarray(vector, dtype=np.float32).reshape(-1)
-        query = table.search(q, vector_column_name="vector").distance_type("dot")
-        if where:
-            query = query.where(_expression(where), prefilter=True)
         cols = (
             list(columns)
             if columns is not None
             else [c for c in table.schema.names if c != "vector"]
         )
+        expr = _expression(where, table.schema)
+        if expr is _NOTHING:
+            empty = table.schema.empty_table().select(cols)
+            return empty.append_column(SCORE, pa.array([], pa.float32()))
+        query = table.search(q, vector_column_name="vector").distance_type("dot")
+        if expr is not None:
+            query = query.where(expr, prefilter=True)
         result = query.select([*cols, "_distance"]).limit(k).to_arrow()
         # LanceDB's "dot" distance is 1 - <q, v>; turn it back into a similarity.
         scores = pa.compute.subtract(pa.scalar(1.0, pa.float32()), result["_distance"])
@@ -149,7 +191,10 @@ class LanceStore(VectorStore):
     def delete(self, name: str, where: Filter) -> None:
         if not where:
             raise ValueError("refusing to delete with an empty filter")
-        self._table(name).delete(_expression(where))
+        table = self._table(name)
+        expr = _expression(where, table.schema)
+        if expr is not _NOTHING:
+            table.delete(expr)
 
     def version(self, name: str) -> Any:
         return self._table(name).version
