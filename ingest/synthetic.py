@@ -154,7 +154,32 @@ TEMPLATES: dict[str, tuple[Sequence[str], Sequence[str]]] = {
         ),
     ),
 }
-PLACES = ("", " outside", " at home", " in a studio", " at night", " in the park")
+PLACES = (
+    "",
+    " outside",
+    " at home",
+    " in a studio",
+    " at night",
+    " in the park",
+    " in the rain",
+    " on a boat",
+    " in the snow",
+    " at the beach",
+)
+DETAILS = (
+    "",
+    " wearing a red shirt",
+    " with a blue hat",
+    " next to a window",
+    " in slow motion",
+    " while laughing",
+    " with friends",
+    " with a small child",
+    " near a tree",
+    " under bright lights",
+    " in a crowded room",
+    " on an old television",
+)
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -162,12 +187,16 @@ def _captions(rng: np.random.Generator, category: str, n: int) -> list[str]:
     subjects, actions = TEMPLATES[category]
     subject = subjects[rng.integers(len(subjects))]
     action = actions[rng.integers(len(actions))]
+    place = PLACES[rng.integers(len(PLACES))]
+    detail = DETAILS[rng.integers(len(DETAILS))]
     out = []
     for j in range(n):
-        place = PLACES[rng.integers(len(PLACES))]
-        # The video's own subject/action dominate; a few captions paraphrase with others.
+        # Every caption names the video's subject and action; each drops or swaps one detail,
+        # the way different annotators describe the same clip.
         s = subject if j % 3 else subjects[rng.integers(len(subjects))]
-        out.append(f"{s} {action}{place}")
+        p = place if j % 2 == 0 else PLACES[rng.integers(len(PLACES))]
+        d = detail if j % 2 == 1 or j == 0 else ""
+        out.append(f"{s} {action}{p}{d}")
     return out
 
 
@@ -179,7 +208,7 @@ def write_synthetic_msrvtt(
     dim: int = 512,
     seed: int = 0,
     embed: EmbedFn | None = None,
-    space_map_seed: int | None = None,
+    distortion: float = 0.0,
     noise: float = 0.35,
 ) -> Path:
     """Write a synthetic MSR-VTT dataset under ``root`` and return ``root``.
@@ -190,12 +219,13 @@ def write_synthetic_msrvtt(
     Args:
         num_videos: number of videos (split 70/10/20 into train/validate/test).
         captions_per_video: captions per video.
-        dim: feature dimension (ignored by the category-centre features when ``embed`` maps
-            to another size: then the map's output size is ``dim``).
+        dim: feature dimension of the category-centre features (with ``embed``, the
+            embedding's own dimension is kept).
         seed: random seed; the same seed writes the same files.
         embed: optional text embedding function used to place each video near its captions.
-        space_map_seed: with ``embed``, move vectors into another space through a fixed random
-            linear map seeded by this (so the features are not in the text encoder's space).
+        distortion: with ``embed``, mix this fraction of a fixed random linear map into the
+            vectors (0: the text encoder's own space; larger: a space a head must learn to
+            map into).
         noise: relative noise added to each video vector.
     """
     root = Path(root)
@@ -230,9 +260,11 @@ def write_synthetic_msrvtt(
         texts = [s["caption"] for s in sentences]
         emb = np.asarray(embed(texts), dtype=np.float32)
         per_video = emb.reshape(num_videos, captions_per_video, -1).mean(axis=1)
-        if space_map_seed is not None:
-            m = np.random.default_rng(space_map_seed).normal(size=(per_video.shape[1], dim))
-            per_video = per_video @ (m / np.sqrt(per_video.shape[1])).astype(np.float32)
+        per_video /= np.linalg.norm(per_video, axis=1, keepdims=True)
+        if distortion:
+            d = per_video.shape[1]
+            m = np.random.default_rng(seed + 1).normal(size=(d, d)) / np.sqrt(d)
+            per_video = (1 - distortion) * per_video + distortion * (per_video @ m)
         scale = np.linalg.norm(per_video, axis=1, keepdims=True) / np.sqrt(per_video.shape[1])
         per_video = per_video + noise * scale * rng.normal(size=per_video.shape)
         vectors = list(per_video.astype(np.float32))

@@ -13,25 +13,34 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .categories import MSRVTT_CATEGORIES, Category, CategoryMap
+    from .encoders import load_encoder
     from .errors import (
         DimensionMismatchError,
         IndexExistsError,
         IndexNotFoundError,
         IngestError,
         InvalidVectorError,
+        MissingCaptionVectorsError,
+        SpaceMismatchError,
         StoreUnavailableError,
         UnknownCategoryError,
         UnknownSplitError,
         VtrsearchError,
     )
     from .filters import Filter, In
-    from .index import Hit, Index, Video
+    from .index import Index
+    from .query import QueryEncoder
+    from .results import Hit, Video
     from .stores import VectorStore, open_store
 
 _EXPORTS: dict[str, str] = {
     "Index": ".index",
-    "Hit": ".index",
-    "Video": ".index",
+    "Hit": ".results",
+    "Video": ".results",
+    "QueryEncoder": ".query",
+    "SpaceMismatchError": ".errors",
+    "MissingCaptionVectorsError": ".errors",
+    "load_encoder": ".encoders",
     "Category": ".categories",
     "CategoryMap": ".categories",
     "MSRVTT_CATEGORIES": ".categories",
@@ -63,12 +72,16 @@ __all__ = [
     "IngestError",
     "InvalidVectorError",
     "MSRVTT_CATEGORIES",
+    "MissingCaptionVectorsError",
+    "QueryEncoder",
+    "SpaceMismatchError",
     "StoreUnavailableError",
     "UnknownCategoryError",
     "UnknownSplitError",
     "VectorStore",
     "Video",
     "VtrsearchError",
+    "load_encoder",
     "open_store",
     "__version__",
 ]

@@ -41,3 +41,11 @@ class IngestError(VtrsearchError, ValueError):
 
 class StoreUnavailableError(VtrsearchError, ConnectionError):
     """The vector store cannot be reached (server down, timeout, bad URI)."""
+
+
+class SpaceMismatchError(VtrsearchError, ValueError):
+    """A query encoder (or head) targets another vector space than the index's features."""
+
+
+class MissingCaptionVectorsError(VtrsearchError, LookupError):
+    """Cached caption vectors are missing for an encoder (run ``vtrsearch encode``)."""

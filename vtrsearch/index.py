@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,9 @@ from .errors import (
     UnknownSplitError,
 )
 from .filters import Filter
+from .index_query import QueryMixin
 from .matrix import VideoMatrix
+from .results import Hit, Video
 from .rows import caption_rows, video_rows
 from .schema import (
     CAPTION_KEY,
@@ -36,33 +37,7 @@ FORMAT_VERSION = 1
 ProgressFn = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One search result."""
-
-    rank: int
-    video_id: str
-    score: float
-    category: int
-    category_name: str
-
-
-@dataclass(frozen=True)
-class Video:
-    """A stored video with its metadata, vector and captions."""
-
-    video_id: str
-    category: int
-    category_name: str
-    split: str
-    start: float | None
-    end: float | None
-    url: str | None
-    vector: np.ndarray
-    captions: tuple[str, ...] = ()
-
-
-class Index:
+class Index(QueryMixin):
     """A text-to-video search index stored in LanceDB (default) or Qdrant.
 
     Create one with :meth:`create`, reopen it with :meth:`open`; everything needed to use it
@@ -77,6 +52,7 @@ class Index:
         self._meta = dict(metadata)
         self.category_map = CategoryMap.from_json(self._meta["categories"])
         self._matrix: VideoMatrix | None = None
+        self._init_query()
         self._matrix_version: Any = None
         self._checked_at = 0.0
 
@@ -105,6 +81,11 @@ class Index:
         """
         if int(dim) <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
+        if encoder is not None:
+            from .query import canonical_spec, check_space
+
+            encoder = canonical_spec(encoder)
+            check_space(encoder, feature_model)
         store = open_store(uri, **store_options)
         if store.exists():
             if not exist_ok:
@@ -356,9 +337,6 @@ class Index:
         norm = float(np.linalg.norm(q))
         return q / norm if norm > 0 else q
 
-    def _encode_text(self, text: str) -> np.ndarray:
-        raise NotImplementedError("text queries need a query encoder (see Index.set_encoder)")
-
     def _hits(self, rows: np.ndarray, scores: np.ndarray, m: VideoMatrix) -> list[Hit]:
         cmap = self.category_map
         return [
@@ -382,7 +360,8 @@ class Index:
         """The ``k`` videos most similar to ``query`` (exact inner product).
 
         Args:
-            query: a vector of the index's dimension (or a text, once an encoder is set).
+            query: a vector of the index's dimension, or a text (encoded by the index's query
+                encoder, through the head set with :meth:`use_head` if any).
             k: number of results.
             categories: category ids or names to restrict to.
             split: split name(s) to restrict to.
@@ -395,13 +374,15 @@ class Index:
 
     def search_many(
         self,
-        queries: np.ndarray,
+        queries: np.ndarray | Sequence[str],
         k: int = 10,
         categories: int | str | Iterable[int | str] | None = None,
         split: str | Sequence[str] | None = None,
     ) -> list[list[Hit]]:
-        """:meth:`search` for each row of a (n, dim) query matrix, in one batch."""
+        """:meth:`search` for each row of a (n, dim) query matrix (or each text), in one batch."""
         cats, splits = self._resolve_filters(categories, split)
+        if len(queries) and isinstance(queries[0], str):
+            queries = self.query_encoder.encode(list(queries))
         mat = np.asarray(queries, dtype=np.float32)
         if mat.ndim != 2 or mat.shape[1] != self.dim:
             raise DimensionMismatchError(

@@ -1,0 +1,45 @@
+"""Text and image encoders named by spec strings.
+
+Importing this package is cheap: torch, open_clip, transformers, PIL and av are imported only
+when a model loads or a video is decoded.
+
+Example:
+    >>> from vtrsearch.encoders import load_encoder
+    >>> enc = load_encoder("open_clip:ViT-B-32/openai")      # nothing loaded yet
+    >>> vecs = enc.encode(["a dog catching a frisbee"])      # (1, 512) float32, unit rows
+"""
+
+from __future__ import annotations
+
+from .base import TextEncoder
+from .factory import load_encoder
+from .hf_text import HFClipTextEncoder, HFTextEncoder, find_minilm_dir
+from .image import OpenClipImageEncoder, load_image_encoder
+from .open_clip_text import OpenClipTextEncoder, create_open_clip_model
+from .spec import (
+    ACCEPTED_FORMS,
+    EncoderLoadError,
+    EncoderSpec,
+    QueryTruncatedWarning,
+    parse_spec,
+)
+from .video_frames import VideoDecodeError, sample_video_frames
+
+__all__ = [
+    "ACCEPTED_FORMS",
+    "EncoderLoadError",
+    "EncoderSpec",
+    "HFClipTextEncoder",
+    "HFTextEncoder",
+    "OpenClipImageEncoder",
+    "OpenClipTextEncoder",
+    "QueryTruncatedWarning",
+    "TextEncoder",
+    "VideoDecodeError",
+    "create_open_clip_model",
+    "find_minilm_dir",
+    "load_encoder",
+    "load_image_encoder",
+    "parse_spec",
+    "sample_video_frames",
+]
