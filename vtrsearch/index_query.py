@@ -51,10 +51,13 @@ class QueryMixin:
         self._query = None
 
     def use_head(self, path: str | Path | None) -> None:
-        """Answer text queries through the projection head at ``path`` (``None``: no head).
+        """Answer text queries through a projection head (``None``: no head).
 
-        The head's input must match its base encoder's dimension and its output the index's.
+        ``path`` is a head directory or the name of a head registered with the index. The
+        head's input must match its base encoder's dimension and its output the index's.
         """
+        if path is not None and not Path(path).exists() and str(path) in self.heads():
+            path = self.heads()[str(path)]
         self._head_path = None if path is None else str(path)
         self._query = None
         if path is not None:
