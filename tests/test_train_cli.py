@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 from tiny_models import save_tiny_hf_clip
+from vtrsearch.ingest import ingest_msrvtt
 
 from vtrsearch import DimensionMismatchError, Index, SpaceMismatchError
 from vtrsearch.cli import main
-from vtrsearch.ingest import ingest_msrvtt
 
 
 @pytest.fixture(scope="module")
