@@ -28,8 +28,24 @@ def index_uri(synthetic_root, tmp_path):
 
 def test_train_register_search_and_eval_with_a_head(index_uri, tmp_path, tiny_text, capsys):
     heads = tmp_path / "heads" / "tiny-to-video"
-    rc = main(["train", index_uri, "--base-encoder", tiny_text, "--out", str(heads),
-               "--epochs", "2", "--batch-size", "16", "--hidden-dim", "32", "--warmup-steps", "1"])
+    rc = main(
+        [
+            "train",
+            index_uri,
+            "--base-encoder",
+            tiny_text,
+            "--out",
+            str(heads),
+            "--epochs",
+            "2",
+            "--batch-size",
+            "16",
+            "--hidden-dim",
+            "32",
+            "--warmup-steps",
+            "1",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     assert "head saved to" in out and "val R@1" in out
@@ -50,9 +66,28 @@ def test_train_register_search_and_eval_with_a_head(index_uri, tmp_path, tiny_te
     assert "head:tiny-to-video" in capsys.readouterr().out
     # resume after the run finished: nothing left to do, same weights
     before = (heads / "model.safetensors").read_bytes()
-    assert main(["train", index_uri, "--base-encoder", tiny_text, "--out", str(heads),
-                 "--epochs", "2", "--batch-size", "16", "--hidden-dim", "32",
-                 "--warmup-steps", "1", "--resume"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                index_uri,
+                "--base-encoder",
+                tiny_text,
+                "--out",
+                str(heads),
+                "--epochs",
+                "2",
+                "--batch-size",
+                "16",
+                "--hidden-dim",
+                "32",
+                "--warmup-steps",
+                "1",
+                "--resume",
+            ]
+        )
+        == 0
+    )
     assert (heads / "model.safetensors").read_bytes() == before
 
 
@@ -64,8 +99,12 @@ def test_mismatched_heads_are_refused(index_uri, tmp_path, tiny_text):
     save_head(build_head(wrong_out), wrong_out, tmp_path / "wrong_out")
     with pytest.raises(DimensionMismatchError, match="outputs 64-d vectors"):
         index.use_head(tmp_path / "wrong_out")
-    other_space = HeadConfig(in_dim=32, out_dim=32, base_encoder=tiny_text,
-                             feature_model="open_clip:ViT-H-14/laion2b_s32b_b79k")
+    other_space = HeadConfig(
+        in_dim=32,
+        out_dim=32,
+        base_encoder=tiny_text,
+        feature_model="open_clip:ViT-H-14/laion2b_s32b_b79k",
+    )
     save_head(build_head(other_space), other_space, tmp_path / "other_space")
     with pytest.raises(SpaceMismatchError, match="maps into"):
         index.use_head(tmp_path / "other_space")

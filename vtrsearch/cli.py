@@ -11,6 +11,11 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .cli_eval import add_parsers as add_eval_parsers
+from .cli_eval import cmd_eval, cmd_report
+from .cli_train import add_parsers as add_train_parsers
+from .cli_train import cmd_train
+
 
 def _add_filter_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
@@ -113,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows per table compared after copying (0: counts only)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    add_eval_parsers(sub)
+    add_train_parsers(sub)
+
+    p = sub.add_parser("tui", help="interactive terminal UI: search, compare heads, evaluate")
+    p.add_argument("index", help="index path or URI")
+    p.add_argument("--head", metavar="DIR", help="start with this head (directory or name)")
 
     p = sub.add_parser("demo", help="offline demo on synthetic MSR-VTT-style data")
     p.add_argument("dir", nargs="?", default="vtrsearch-demo", help="output folder")
@@ -241,6 +253,14 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tui(args: argparse.Namespace) -> int:
+    from .index import Index
+    from .tui import make_app
+
+    make_app(Index.open(args.index), head=args.head).run()
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -253,6 +273,10 @@ COMMANDS = {
     "ingest": _cmd_ingest,
     "encode": _cmd_encode,
     "migrate": _cmd_migrate,
+    "eval": cmd_eval,
+    "report": cmd_report,
+    "train": cmd_train,
+    "tui": _cmd_tui,
     "demo": _cmd_demo,
 }
 

@@ -1,0 +1,290 @@
+"""Search logic of the TUI, free of widgets: heads, query encoders, searches, video details.
+
+Every method may block (model loading, store scans) and is meant to run in a thread worker;
+:attr:`SearchEngine.lock` serialises the calls that touch the index's query encoder.
+
+Queries: a text is encoded by the index's encoder (``baseline``) or through a projection head;
+``like:<video_id>`` searches by the stored vector of a video. When the selected model has no
+text encoder (an index stored without one), a bare video id is accepted too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vtrsearch.errors import VtrsearchError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from vtrsearch.index import Index
+    from vtrsearch.query import QueryEncoder
+    from vtrsearch.results import Hit, Video
+
+BASELINE = ""
+"""Head key of the bare query encoder ("baseline (no head)")."""
+LIKE_PREFIX = "like:"
+StatusFn = Callable[[str], None]
+
+
+class QueryError(VtrsearchError, ValueError):
+    """A query the TUI cannot answer (empty, unknown video id, no encoder)."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search as the user asked for it.
+
+    Attributes:
+        query: A text, or ``like:<video_id>``.
+        k: Number of results.
+        categories: Category names to restrict to (``None``: all).
+        split: Split to restrict to (``None``: all).
+        head: ``BASELINE`` or the name of a head in :attr:`SearchEngine.heads`.
+    """
+
+    query: str
+    k: int = 10
+    categories: tuple[str, ...] | None = None
+    split: str | None = None
+    head: str = BASELINE
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """Hits of a request with the first caption of each hit and how the query was made."""
+
+    request: SearchRequest
+    hits: list[Hit]
+    first_captions: dict[str, str]
+    source: str
+
+
+@dataclass(frozen=True)
+class VideoDetail:
+    """A stored video with the media files found beside the index."""
+
+    video: Video
+    media: list[str]
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for a notification: the message, prefixed by the type when unexpected."""
+    if isinstance(exc, (VtrsearchError, ValueError, FileNotFoundError, LookupError)):
+        text = str(exc) or type(exc).__name__
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+class SearchEngine:
+    """Heads, cached query encoders and searches over one :class:`~vtrsearch.Index`.
+
+    Args:
+        index: The open index.
+        head: Projection head to start with: a name registered with the index or a directory.
+    """
+
+    def __init__(self, index: Index, head: str | None = None):
+        self.index = index
+        self.lock = threading.RLock()
+        self.heads: dict[str, str] = index.heads()
+        self._encoders: dict[str, QueryEncoder] = {}
+        self._ready: set[str] = set()
+        self.start_head = BASELINE
+        self.start_error: str | None = None
+        if head:
+            try:
+                self.start_head = self.add_head(head)
+            except FileNotFoundError as exc:
+                self.start_error = error_text(exc)
+
+    # heads ---------------------------------------------------------------------------------
+    def add_head(self, ref: str) -> str:
+        """Resolve ``ref`` (registered name or directory) to a head name, adding directories.
+
+        Raises:
+            FileNotFoundError: ``ref`` is neither a registered head nor a directory.
+        """
+        if ref in self.heads:
+            return ref
+        path = Path(ref).expanduser()
+        if not path.is_dir():
+            names = ", ".join(sorted(self.heads)) or "none"
+            raise FileNotFoundError(
+                f"projection head not found: {ref} (heads registered with the index: {names})"
+            )
+        resolved = str(path.resolve())
+        for name, where in self.heads.items():
+            if where == resolved:
+                return name
+        name, i = path.resolve().name or "head", 2
+        while name in self.heads:
+            name, i = f"{path.resolve().name}#{i}", i + 1
+        self.heads[name] = resolved
+        return name
+
+    def text_available(self, head: str = BASELINE) -> bool:
+        """Whether text queries can be encoded for ``head`` (an encoder spec is known)."""
+        return head != BASELINE or self.index.encoder_spec is not None
+
+    def encoder_label(self, head: str = BASELINE) -> str:
+        """``"hf:minilm"`` or ``"hf:minilm + head NAME"`` for status lines."""
+        base = self.index.encoder_spec or "head's base encoder"
+        return base if head == BASELINE else f"{base} + head {head}"
+
+    def is_ready(self, head: str = BASELINE) -> bool:
+        """Whether the encoder of ``head`` has already encoded something (weights loaded)."""
+        return head in self._ready
+
+    def query_encoder(self, head: str = BASELINE) -> QueryEncoder:
+        """The (cached) text -> vector pipeline of ``head``.
+
+        The baseline is the index's own ``query_encoder``; a head shares its base encoder when
+        both name the same model, so switching heads never reloads weights.
+        """
+        with self.lock:
+            if head == BASELINE:
+                if self.index.head_path is not None:
+                    self.index.use_head(None)
+                return self.index.query_encoder
+            if head not in self._encoders:
+                self._encoders[head] = self._build_head_encoder(head)
+            return self._encoders[head]
+
+    def _build_head_encoder(self, head: str) -> QueryEncoder:
+        from vtrsearch.query import QueryEncoder
+
+        path = self.heads.get(head)
+        if path is None or not Path(path).is_dir():
+            raise FileNotFoundError(f"projection head {head!r} not found at {path}")
+        index = self.index
+        qe = QueryEncoder(
+            index.encoder_spec,
+            index.dim,
+            index.feature_model,
+            head=path,
+            allow_foreign_space=bool(index.metadata.get("allow_foreign_space")),
+        )
+        if index.encoder_spec is not None:
+            try:
+                base = self.query_encoder(BASELINE)
+            except Exception:  # the head keeps its own encoder then
+                return qe
+            if base.spec == qe.spec:
+                qe.encoder = base.encoder
+        return qe
+
+    def warm_up(self, head: str = BASELINE) -> None:
+        """Load the encoder (and head) of ``head`` now by encoding a short text."""
+        with self.lock:
+            self.query_encoder(head).encode(["warm up"])
+            self._ready.add(head)
+
+    # searching -----------------------------------------------------------------------------
+    def like_id(self, request: SearchRequest) -> str | None:
+        """The video id a request searches from, or ``None`` for a text query."""
+        text = request.query.strip()
+        if text.lower().startswith(LIKE_PREFIX):
+            return text[len(LIKE_PREFIX) :].strip()
+        if not self.text_available(request.head):
+            return text
+        return None
+
+    def vector_of(self, video_id: str) -> np.ndarray:
+        """The stored vector of ``video_id`` (``QueryError`` when it is not in the index)."""
+        video = self.index.get(video_id) if video_id else None
+        if video is None:
+            hint = "" if self.text_available() else " (no query encoder: type a video id)"
+            raise QueryError(f"video {video_id!r} is not in the index{hint}")
+        return video.vector
+
+    def search(self, request: SearchRequest, on_status: StatusFn | None = None) -> SearchOutcome:
+        """Run ``request``; ``on_status`` hears about slow steps (model loading).
+
+        Raises:
+            QueryError: Empty query or unknown video id.
+            VtrsearchError / ValueError / OSError: from the index or the encoder.
+        """
+        text = request.query.strip()
+        if not text:
+            raise QueryError("empty query: type some words (or like:<video id>) and press Enter")
+        cats = list(request.categories) if request.categories is not None else None
+        like = self.like_id(request)
+        if like is not None:
+            query: Any = self.vector_of(like)
+            source = f"like {like}"
+        else:
+            label = self.encoder_label(request.head)
+            if request.head == BASELINE:
+                source = f"baseline {label}"
+            else:
+                source = f"head {request.head} ({self.index.encoder_spec or 'its base encoder'})"
+            if not self.is_ready(request.head) and on_status is not None:
+                on_status(f"loading encoder {label}…")
+            with self.lock:
+                if request.head == BASELINE:
+                    self.query_encoder(BASELINE)  # drops any head set on the index
+                    query = text
+                else:
+                    query = self.query_encoder(request.head).encode_one(text)
+                self._ready.add(request.head)
+        with self.lock:
+            hits = self.index.search(query, k=request.k, categories=cats, split=request.split)
+        return SearchOutcome(request, hits, self.first_captions([h.video_id for h in hits]), source)
+
+    def first_captions(self, video_ids: Sequence[str]) -> dict[str, str]:
+        """video id -> its first caption (by ``sen_id``), in one store scan."""
+        if not video_ids:
+            return {}
+        from vtrsearch.filters import Filter
+        from vtrsearch.schema import CAPTIONS
+
+        rows = self.index.store.scan(
+            CAPTIONS,
+            columns=["sen_id", "video_id", "text"],
+            where=Filter.where(video_id=tuple(video_ids)),
+        )
+        best: dict[str, tuple[str, str]] = {}
+        for sen, vid, text in zip(
+            rows["sen_id"].to_pylist(),
+            rows["video_id"].to_pylist(),
+            rows["text"].to_pylist(),
+            strict=True,
+        ):
+            if vid not in best or sen < best[vid][0]:
+                best[vid] = (sen, text)
+        return {vid: text for vid, (_, text) in best.items()}
+
+    # details ---------------------------------------------------------------------------------
+    def detail(self, video_id: str) -> VideoDetail | None:
+        """The stored video with its captions and media files, or ``None``."""
+        video = self.index.get(video_id)
+        if video is None:
+            return None
+        return VideoDetail(video, media_paths(self.index.uri, video_id))
+
+
+def media_paths(uri: str, video_id: str) -> list[str]:
+    """Keyframe folders and video files of ``video_id`` found beside (or in) the index folder.
+
+    Looks for ``keyframes/<video_id>/`` and ``videos/<video_id>.<ext>`` next to the index
+    directory and inside it; a remote index (Qdrant) has none.
+    """
+    root = Path(uri)
+    if "://" in uri or not root.exists():
+        return []
+    found: list[str] = []
+    for base in (root.parent, root):
+        folder = base / "keyframes" / video_id
+        if folder.is_dir():
+            found.append(f"{folder}/ ({sum(1 for _ in folder.iterdir())} files)")
+        for ext in ("mp4", "webm", "mkv", "avi"):
+            clip = base / "videos" / f"{video_id}.{ext}"
+            if clip.is_file():
+                found.append(str(clip))
+    return found

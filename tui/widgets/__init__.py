@@ -1,0 +1,1 @@
+"""Widgets of the TUI: query input, filters, results table, detail pane, metric tables."""

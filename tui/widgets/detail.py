@@ -1,0 +1,58 @@
+"""The detail pane: every caption, URL with start/end time, split and media of one video."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ..engine import VideoDetail
+
+
+def _seconds(value: float | None) -> str:
+    return "?" if value is None else f"{value:.2f} s"
+
+
+def detail_text(detail: VideoDetail) -> Text:
+    """The pane's content for ``detail`` (plain text: captions are never read as markup)."""
+    v = detail.video
+    out = Text()
+    out.append(v.video_id, style="bold")
+    out.append(f"  ·  {v.category_name} (category {v.category})  ·  split {v.split or '-'}\n")
+    if v.url:
+        out.append(f"url: {v.url}  start {_seconds(v.start)}  end {_seconds(v.end)}\n")
+    else:
+        out.append(f"url: none recorded  (start {_seconds(v.start)}, end {_seconds(v.end)})\n")
+    for path in detail.media:
+        out.append(f"media: {path}\n")
+    out.append(f"captions ({len(v.captions)}):\n", style="bold")
+    for i, caption in enumerate(v.captions, 1):
+        out.append(f"{i:>3}. {caption}\n")
+    return out
+
+
+class DetailPane(VerticalScroll):
+    """Details of the highlighted result."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("highlight a result to see its captions", id="detail-body")
+
+    def show(self, detail: VideoDetail | None, video_id: str = "") -> None:
+        """Show ``detail`` (or say the video is gone)."""
+        body = self.query_one("#detail-body", Static)
+        if detail is None:
+            body.update(Text(f"video {video_id!r} is no longer in the index"))
+        else:
+            body.update(detail_text(detail))
+        self.scroll_home(animate=False)
+
+    def clear(self, message: str = "") -> None:
+        """Empty the pane."""
+        self.query_one("#detail-body", Static).update(Text(message))
+
+    @property
+    def text(self) -> str:
+        """The plain text shown (for tests)."""
+        content = self.query_one("#detail-body", Static).content
+        return content.plain if isinstance(content, Text) else str(content)
