@@ -45,7 +45,8 @@ def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int
             data_dir,
             num_videos=num_videos,
             seed=seed,
-            distortion=0.5,
+            distortion=0.8,
+            noise=0.6,
             embed=lambda texts: _embed_unique(encoder, texts),
         )
         _say(f"   video vectors: MiniLM ({encoder.spec}) embeddings of each video's captions,")
@@ -85,11 +86,13 @@ def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int
             ("a car racing at night", ["vehicles/autos", "sports/actions"]),
         ):
             label = f", categories {cats}" if cats else ""
-            _say(f"\n== text query {query!r}{label}")
+            _say(f"\n== 5. text query {query!r}{label}")
             hits = index.search(query, k=3, categories=cats)
             _say(hits_table(hits))
             _say(f"   top hit's caption: {index.captions(hits[0].video_id)[0]!r}")
-    _say("\n== 5. filter values are typed data, never query text:")
+    if encoder is not None:
+        _train_and_evaluate(index, root / "heads" / "minilm-to-video", seed)
+    _say("\n== filter values are typed data, never query text:")
     try:
         index.search(probe.vector, categories=["x' OR '1'='1"])
     except ValueError as exc:
@@ -101,4 +104,36 @@ def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int
     )
     if encoder is not None:
         _say(f'  vtrsearch search {index_dir} "a woman sings on stage" --category music')
+        _say(f"  vtrsearch eval {index_dir} --head minilm-to-video --rerank qbnorm")
+        _say(f"  vtrsearch report {index_dir} --head minilm-to-video --out {root / 'report'}")
     return 0
+
+
+def _train_and_evaluate(index, head_dir: Path, seed: int) -> None:
+    """Cache caption vectors, evaluate the baseline, train a head, evaluate both."""
+    from .caption_cache import encode_captions
+    from .display import hits_table
+    from .evaluation import evaluate_index
+    from .trainer import TrainConfig
+    from .trainer.from_index import train_from_index
+
+    _say("\n== 6. caching caption vectors (vtrsearch encode), then training a projection head")
+    report = encode_captions(index, index.encoder_spec, progress=False)
+    _say(f"   {report.total} captions, {report.encoded} encoded now")
+    config = TrainConfig(epochs=8, batch_size=64, warmup_steps=10, seed=seed)
+    result = train_from_index(index, head_dir, config=config, progress=False)
+    _say(
+        f"   head {result.path}: validation R@1 {result.initial_metrics['r1']:.1f} untrained -> "
+        f"{result.best_metrics['val_r1']:.1f} (epoch {result.best_epoch + 1})"
+    )
+    _say("\n== 7. offline evaluation on the test split (vtrsearch eval): baseline vs fine-tuned")
+    evaluation = evaluate_index(index, split="test", heads=[result.path], progress=False)
+    _say(evaluation.format_table())
+    query = "a car racing at night"
+    for label, head in (("baseline", None), ("fine-tuned head", result.path)):
+        index.use_head(head)
+        hits = index.search(query, k=3, categories=["vehicles/autos", "sports/actions"])
+        _say(f"\n   {query!r} with the {label}:")
+        _say(hits_table(hits))
+        _say(f"   top hit's caption: {index.captions(hits[0].video_id)[0]!r}")
+    index.use_head(None)
