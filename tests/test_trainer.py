@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+
+from vtrsearch.head import HeadConfig, load_head
 from vtrsearch.trainer import (
     ContrastiveLoss,
     HardNegativeMiner,
@@ -22,8 +24,6 @@ from vtrsearch.trainer import (
     train_head,
 )
 from vtrsearch.trainer.checkpoint import CheckpointError
-
-from vtrsearch.head import HeadConfig, load_head
 
 N_VIDEOS, N_VAL, CAPS = 400, 80, 5
 
@@ -243,6 +243,34 @@ def test_early_stopping(tmp_path: Path) -> None:
     assert res.stopped_early and len(res.history) == 3 and res.best_epoch == 0
 
 
+def test_without_split_field(tmp_path: Path) -> None:
+    caps, cap_video, video, _ = DATA
+    res = train_head(
+        caps,
+        cap_video,
+        video,
+        None,
+        tmp_path / "holdout",
+        small_config(epochs=2),
+        HEAD,
+        progress=False,
+    )
+    assert res.initial_metrics["n_queries"] == round(0.1 * len(video)) * CAPS
+    assert load_head(res.path).config.training["split_source"] == "holdout"
+    res = train_head(
+        caps,
+        cap_video,
+        video,
+        None,
+        tmp_path / "noval",
+        small_config(epochs=2, val_fraction=0.0),
+        HEAD,
+        progress=False,
+    )
+    assert res.initial_metrics == {} and "val_r1" not in res.history[0]
+    assert res.best_epoch == min(range(2), key=lambda e: res.history[e]["loss"])
+
+
 # ----------------------------------------------------------------------------- data
 
 
@@ -424,9 +452,10 @@ def test_same_video_captions_are_never_negatives() -> None:
     v = torch.nn.functional.normalize(torch.randn(4, 8, generator=g), dim=1)
     ids = torch.tensor([7, 7, 3, 5])  # rows 0 and 1: two captions of video 7
     loss_fn = ContrastiveLoss(num_hard_negatives=2)
-    loss, _ = loss_fn(t, v, ids)
+    loss, parts = loss_fn(t, v, ids)
     want = reference_loss(t.tolist(), v.tolist(), ids.tolist(), 1 / 0.07, k=2)
     assert float(loss.detach()) == pytest.approx(want, rel=1e-5)
+    assert not any(p.requires_grad for p in parts.values())  # no graph kept alive by logging
     unmasked, _ = loss_fn(t, v, torch.tensor([7, 8, 3, 5]))
     assert float(unmasked.detach()) != pytest.approx(
         float(loss.detach())

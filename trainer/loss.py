@@ -84,8 +84,9 @@ class _InfoNCE(torch.autograd.Function):
             text, video, feats, scale, sim, esim, row, lse_r, lse_c, top_i, hard_rows, lse_h
         )
         ctx.weight = weight
-        ctx.mark_non_differentiable(t2v, v2t, hard)
-        return loss, t2v.detach(), v2t.detach(), hard.detach()
+        parts = (t2v.detach(), v2t.detach(), hard.detach())
+        ctx.mark_non_differentiable(*parts)
+        return (loss, *parts)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor, *_: Any) -> tuple[torch.Tensor | None, ...]:
