@@ -16,11 +16,11 @@ import tempfile
 import time
 
 import numpy as np
-from vtrsearch.trainer import TrainConfig, train_head
 
 from vtrsearch.display import format_table
 from vtrsearch.head import HeadConfig, load_head
 from vtrsearch.metrics import evaluate
+from vtrsearch.trainer import TrainConfig, train_head
 
 
 def planted(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

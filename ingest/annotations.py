@@ -56,6 +56,8 @@ def read_json(path: Path) -> Any:
         ) from None
     except UnicodeDecodeError as exc:
         raise IngestError(f"{path}: not UTF-8 text ({exc})") from None
+    except OSError as exc:
+        raise IngestError(f"cannot read annotation file {path}: {exc}") from None
 
 
 def find_annotation_file(root: Path) -> Path:
@@ -83,6 +85,8 @@ def read_category_file(path: Path) -> CategoryMap:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise IngestError(f"category file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(f"cannot read category file {path}: {exc}") from None
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -147,6 +147,8 @@ def _read_ids(path: Path) -> list[str]:
         ]
     except FileNotFoundError:
         raise IngestError(f"id list not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(f"cannot read id list {path}: {exc}") from None
 
 
 def load_feature_matrix(

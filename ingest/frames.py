@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vtrsearch.errors import IngestError
+from vtrsearch.errors import IngestError, SpaceMismatchError
 from vtrsearch.index import Index
+from vtrsearch.query import same_space
 
 from .annotations import Annotations, VideoInfo, parse_annotations
 
@@ -136,7 +137,7 @@ def ingest_frames(
     media = discover_media(root)
     if not media:
         raise IngestError(f"{root}: no keyframe folders or video files found")
-    ann: Annotations | None = parse_annotations(Path(annotations), split) if annotations else None
+    ann: Annotations | None = parse_annotations(Path(annotations)) if annotations else None
     info: dict[str, VideoInfo] = {v.video_id: v for v in ann.videos} if ann else {}
     if ann is not None:
         unknown = sorted(set(media) - set(info))
@@ -144,6 +145,10 @@ def ingest_frames(
             raise IngestError(
                 f"{len(unknown)} video(s) are not in {annotations}: " + ", ".join(unknown[:10])
             )
+        if split is not None:  # with annotations, --split selects that split's videos
+            media = {vid: p for vid, p in media.items() if info[vid].split == split}
+            if not media:
+                raise IngestError(f"no media of split {split!r} under {root}")
     elif category is None:
         raise IngestError("without --annotations, give the videos' --category")
     encoder = load_image_encoder(image_encoder)
@@ -154,6 +159,11 @@ def ingest_frames(
             target = Index.open(index)
         except FileNotFoundError:
             target = Index.create(index, dim=int(encoder.dim), feature_model=encoder.spec)
+    if target.feature_model is not None and not same_space(encoder.spec, target.feature_model):
+        raise SpaceMismatchError(
+            f"the index's video vectors come from {target.feature_model!r}; encoding more "
+            f"videos with {encoder.spec!r} would mix two spaces"
+        )
     existing = set() if overwrite else set(target.video_ids())
     todo = [vid for vid in sorted(media) if vid not in existing]
     report = FramesReport(target.uri, 0, len(media) - len(todo))

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vtrsearch.categories import CategoryMap
-from vtrsearch.errors import DimensionMismatchError, IngestError
+from vtrsearch.errors import DimensionMismatchError, IngestError, SpaceMismatchError
 from vtrsearch.index import Index
+from vtrsearch.query import same_space
 
 from .annotations import Annotations, find_annotation_file, parse_annotations, read_category_file
 from .features import Features, find_features, load_feature_folder, load_feature_matrix
@@ -152,6 +153,15 @@ def ingest_msrvtt(
         )
     elif existing.dim != feats.dim:  # pragma: no cover - checked while reading
         raise DimensionMismatchError(f"index dim {existing.dim}, features dim {feats.dim}")
+    elif (
+        feature_model is not None
+        and existing.feature_model is not None
+        and not same_space(feature_model, existing.feature_model)
+    ):
+        raise SpaceMismatchError(
+            f"the index's video vectors come from {existing.feature_model!r}, these features "
+            f"are declared as {feature_model!r}; ingest them into another index"
+        )
     _check_categories(existing.category_map, cmap)
 
     info = {v.video_id: v for v in ann.videos}

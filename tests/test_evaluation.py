@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from vtrsearch.ingest import ingest_msrvtt
 
 from vtrsearch import DimensionMismatchError, Index, SpaceMismatchError, load_encoder
 from vtrsearch.caption_cache import caption_vectors, encode_captions
@@ -23,6 +22,7 @@ from vtrsearch.categories import MSRVTT_CATEGORIES
 from vtrsearch.cli_eval import add_parsers, cmd_eval
 from vtrsearch.errors import UnknownSplitError
 from vtrsearch.evaluation import evaluate_index
+from vtrsearch.ingest import ingest_msrvtt
 from vtrsearch.metrics import LENGTH_BUCKETS, evaluate, similarity_ranks
 from vtrsearch.rerank import QueryBankNorm, evaluate_dual_softmax
 

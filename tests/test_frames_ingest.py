@@ -8,10 +8,10 @@ import shutil
 import numpy as np
 import pytest
 from tiny_models import save_tiny_open_clip
-from vtrsearch.ingest.frames import ingest_frames
 
 from vtrsearch import Index, IngestError
 from vtrsearch.cli import main
+from vtrsearch.ingest.frames import ingest_frames
 
 
 @pytest.fixture(scope="module")

@@ -176,3 +176,13 @@ def test_custom_categories(tmp_path, rng):
     idx.add_videos(["a", "b"], rng.normal(size=(2, 4)), categories=["dogs", 0])
     assert [(c.name, c.count) for c in idx.categories()] == [("cats", 1), ("dogs", 1)]
     assert [h.video_id for h in idx.search(rng.normal(size=4), categories="DOGS")] == ["a"]
+
+
+def test_numpy_scalars_negative_ids_and_numeric_sen_id_order(tmp_path, rng):
+    idx = Index.create(tmp_path / "n", dim=4, categories={-1: "unknown", 0: "a", 1: "b"})
+    idx.add_videos(["x", "y", "z"], rng.normal(size=(3, 4)), categories=[-1, -1, 1])
+    assert [(c.id, c.count) for c in idx.categories()] == [(-1, 2), (0, 0), (1, 1)]
+    hits = idx.search(rng.normal(size=4), categories=np.int64(1))
+    assert [h.video_id for h in hits] == ["z"]
+    idx.add_captions(["10", "9", "100"], ["x", "x", "x"], ["ten", "nine", "hundred"])
+    assert idx.captions("x") == ["nine", "ten", "hundred"]

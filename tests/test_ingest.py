@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from vtrsearch.ingest import ingest_msrvtt
 
 from vtrsearch import DimensionMismatchError, Index, IngestError, InvalidVectorError
+from vtrsearch.ingest import ingest_msrvtt
 
 
 def _features_for_1k(json_path: Path, folder: Path, dim: int = 24, seed: int = 0) -> list[dict]:

@@ -118,6 +118,17 @@ def test_caption_cache_is_resumable_and_keyed_by_spec(text_index, minilm):
         caption_vectors(text_index, "hf-clip:/nonexistent/other")
 
 
+def test_cache_table_left_by_a_kill_before_its_metadata_is_recovered(text_index, minilm):
+    from vtrsearch.caption_cache import cache_info
+    from vtrsearch.schema import caption_vectors_schema, caption_vectors_table
+
+    table = caption_vectors_table(minilm.spec)
+    text_index.store.create_table(table, caption_vectors_schema(384), "sen_id")
+    assert minilm.spec not in cache_info(text_index)
+    encode_captions(text_index, minilm, progress=False)
+    assert len(caption_vectors(text_index, MINILM)) == 8
+
+
 def test_caption_cache_never_mixes_encoders(text_index, tmp_path):
     from tiny_models import save_tiny_hf_clip
 

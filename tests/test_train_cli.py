@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 from tiny_models import save_tiny_hf_clip
-from vtrsearch.ingest import ingest_msrvtt
 
 from vtrsearch import DimensionMismatchError, Index, SpaceMismatchError
 from vtrsearch.cli import main
+from vtrsearch.ingest import ingest_msrvtt
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +99,7 @@ def test_mismatched_heads_are_refused(index_uri, tmp_path, tiny_text):
     save_head(build_head(wrong_out), wrong_out, tmp_path / "wrong_out")
     with pytest.raises(DimensionMismatchError, match="outputs 64-d vectors"):
         index.use_head(tmp_path / "wrong_out")
+    assert index.head_path is None  # a failed head does not stay active
     other_space = HeadConfig(
         in_dim=32,
         out_dim=32,

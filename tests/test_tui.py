@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 from textual.widgets import Select, SelectionList
-from vtrsearch.tui import VtrsearchApp, make_app
-from vtrsearch.tui.widgets.metrics_tables import SortableTable, fmt
 
 from vtrsearch import Index, load_encoder
 from vtrsearch.evaluation import evaluate_index
+from vtrsearch.tui import VtrsearchApp, make_app
+from vtrsearch.tui.widgets.metrics_tables import SortableTable, fmt
 
 pytestmark = pytest.mark.anyio
 

@@ -105,12 +105,13 @@ def encode_captions(
         for i, (s, t) in enumerate(zip(sen_ids, texts, strict=True))
         if cached.get(s) != text_hash(t)
     ]
-    if todo and not index.store.has_table(table):
-        dim = int(encoder.dim)
-        index.store.create_table(table, caption_vectors_schema(dim), CAPTION_KEY)
+    if todo and spec not in cache_info(index):
+        # Record the cache first: a kill between the two steps leaves a findable table.
         info = cache_info(index)
-        info[spec] = {"table": table, "dim": dim}
+        info[spec] = {"table": table, "dim": int(encoder.dim)}
         index.set_metadata(caption_cache=info)
+    if todo and not index.store.has_table(table):
+        index.store.create_table(table, caption_vectors_schema(int(encoder.dim)), CAPTION_KEY)
     from tqdm.auto import tqdm
 
     with tqdm(

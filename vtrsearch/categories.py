@@ -121,6 +121,6 @@ class CategoryMap:
 
     def resolve_many(self, values: int | str | Iterable[int | str]) -> frozenset[int]:
         """Resolve one value or several into a set of ids."""
-        if isinstance(values, (str, int)):
+        if isinstance(values, (str, int)) or getattr(values, "ndim", None) == 0:
             values = [values]
         return frozenset(self.resolve(v) for v in values)

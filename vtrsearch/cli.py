@@ -300,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return COMMANDS[args.command](args)
-    except (VtrsearchError, ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (VtrsearchError, ValueError, OSError, RuntimeError) as exc:
         # Every expected failure (bad input, missing model or file) is one line, no traceback.
         print(f"error: {exc}", file=sys.stderr)
         return 2

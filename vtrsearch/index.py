@@ -266,11 +266,9 @@ class Index(QueryMixin):
 
     def categories(self) -> list[Category]:
         """The index's categories with the number of videos in each."""
-        counts = np.bincount(self._get_matrix().category.clip(min=0), minlength=1)
-        return [
-            Category(cid, name, int(counts[cid]) if cid < len(counts) else 0)
-            for cid, name in self.category_map.items()
-        ]
+        values, counts = np.unique(self._get_matrix().category, return_counts=True)
+        count = dict(zip(values.tolist(), counts.tolist(), strict=True))
+        return [Category(cid, name, count.get(cid, 0)) for cid, name in self.category_map.items()]
 
     def splits(self) -> dict[str, int]:
         """Split name -> number of videos."""
@@ -295,12 +293,16 @@ class Index(QueryMixin):
         )
 
     def captions(self, video_id: str) -> list[str]:
-        """Caption texts of ``video_id`` ordered by ``sen_id``."""
+        """Caption texts of ``video_id`` ordered by ``sen_id`` (numerically when numeric)."""
         rows = self.store.scan(
             CAPTIONS, columns=["sen_id", "text"], where=Filter.where(video_id=str(video_id))
         )
-        pairs = sorted(zip(rows["sen_id"].to_pylist(), rows["text"].to_pylist(), strict=True))
-        return [text for _, text in pairs]
+        pairs = zip(rows["sen_id"].to_pylist(), rows["text"].to_pylist(), strict=True)
+        # Numeric MSR-VTT sen_ids sort as numbers ("9" before "10"), others as text.
+        ordered = sorted(
+            pairs, key=lambda p: (0, int(p[0]), "") if p[0].isdigit() else (1, 0, p[0])
+        )
+        return [text for _, text in ordered]
 
     def caption_table(self, columns: Sequence[str] | None = None) -> pa.Table:
         """Every caption row (``sen_id``, ``video_id``, ``text``)."""

@@ -58,10 +58,15 @@ class QueryMixin:
         """
         if path is not None and not Path(path).exists() and str(path) in self.heads():
             path = self.heads()[str(path)]
+        previous = (self._head_path, self._query)
         self._head_path = None if path is None else str(path)
         self._query = None
         if path is not None:
-            self.query_encoder  # noqa: B018 - load now so a bad head fails here
+            try:
+                self.query_encoder  # noqa: B018 - load now so a bad head fails here
+            except Exception:
+                self._head_path, self._query = previous  # keep the working setup
+                raise
 
     @property
     def head_path(self) -> str | None:
