@@ -39,7 +39,7 @@ def training_arrays(
     caption_video = np.fromiter(
         (row[v] for v in cached.video_ids), dtype=np.int64, count=len(cached.video_ids)
     )
-    splits = np.asarray(index._get_matrix().split, dtype=str)
+    splits = np.asarray(index.gallery().split, dtype=str)
     return cached.vectors, caption_video, np.asarray(vectors), splits
 
 

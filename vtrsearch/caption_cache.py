@@ -152,9 +152,8 @@ def caption_vectors(index: Index, spec: str, *, split: str | None = None) -> Cap
         raise MissingCaptionVectorsError(f"no cached caption vectors for {spec!r}; {hint}")
     captions = index.caption_table(columns=["sen_id", "video_id", "text"])
     if split is not None:
-        ids, _ = index.video_vectors()
-        m = index._get_matrix()
-        keep = set(ids[m.split == split].tolist())
+        m = index.gallery()
+        keep = set(m.ids[m.split == split].tolist())
         mask = [v in keep for v in captions["video_id"].to_pylist()]
         captions = captions.filter(pa.array(mask, pa.bool_()))
     cached = index.store.scan(info["table"], columns=["sen_id", "text_hash", "vector"])

@@ -53,7 +53,7 @@ def load_split(index: Index, split: str | None) -> EvalSplit:
     """The videos of ``split`` (all when ``None``) and the captions of those videos."""
     if split is not None:
         check_split(index, split, "split")
-    m = index._get_matrix()
+    m = index.gallery()
     rows = np.arange(len(m)) if split is None else m.rows(None, frozenset([split]))
     ids = m.ids[rows]
     row_of = {v: i for i, v in enumerate(ids.tolist())}

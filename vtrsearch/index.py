@@ -244,6 +244,13 @@ class Index(QueryMixin):
             self._matrix_version = version
         return self._matrix
 
+    def gallery(self) -> VideoMatrix:
+        """The in-memory gallery: ids, vectors, categories and splits, row-aligned.
+
+        Reloaded from the store when the videos table changed; treat it as read-only.
+        """
+        return self._get_matrix()
+
     def refresh(self) -> None:
         """Reload the in-memory matrix now if the store changed."""
         self._checked_at = 0.0

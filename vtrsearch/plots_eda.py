@@ -25,7 +25,7 @@ def _videos(index: Index, split: str | None) -> tuple[np.ndarray, np.ndarray, np
         from .eval_inputs import check_split
 
         check_split(index, split, "split")
-    m = index._get_matrix()
+    m = index.gallery()
     rows = np.arange(len(m)) if split is None else m.rows(None, frozenset([split]))
     return m.ids[rows], m.vectors[rows], m.category[rows]
 
