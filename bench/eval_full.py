@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vtrsearch.metrics import evaluate  # noqa: E402
+from vtrsearch.eval.metrics import evaluate  # noqa: E402
 
 TARGET_RATIO = 1.3
 TARGET_MEMORY = 1 << 30

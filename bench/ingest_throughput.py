@@ -23,7 +23,7 @@ import uuid
 import numpy as np
 
 from vtrsearch import Index
-from vtrsearch.display import format_table
+from vtrsearch.tables import format_table
 
 STORES = ("lance", "qdrant-local", "qdrant-memory")
 

@@ -22,8 +22,8 @@ from collections.abc import Callable
 import numpy as np
 
 from vtrsearch import Index
-from vtrsearch.display import format_table
 from vtrsearch.filters import Filter
+from vtrsearch.tables import format_table
 
 K = 10
 FILTER_CATEGORIES = [3, 7, 11]  # about 15% of the videos

@@ -23,7 +23,7 @@ import time
 import numpy as np
 import torch
 
-from vtrsearch.head import HeadConfig, build_head
+from vtrsearch.heads.head import HeadConfig, build_head
 from vtrsearch.trainer import TrainConfig, train_head
 
 

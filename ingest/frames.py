@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
+from vtrsearch.encoders.space import same_space
 from vtrsearch.errors import IngestError, SpaceMismatchError
-from vtrsearch.index import Index
-from vtrsearch.query import same_space
+from vtrsearch.index.index import Index
 
 from .annotations import Annotations, VideoInfo, parse_annotations
 

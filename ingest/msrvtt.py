@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vtrsearch.categories import CategoryMap
+from vtrsearch.encoders.space import same_space
 from vtrsearch.errors import DimensionMismatchError, IngestError, SpaceMismatchError
-from vtrsearch.index import Index
-from vtrsearch.query import same_space
+from vtrsearch.index.index import Index
 
 from .annotations import Annotations, find_annotation_file, parse_annotations, read_category_file
 from .features import Features, find_features, load_feature_folder, load_feature_matrix

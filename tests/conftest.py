@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_MSRVTT = (
-    Path(os.environ.get("VTRSEARCH_SHARED_DATA", REPO.parent / "shared" / "data")) / "msrvtt"
-)
+from helpers.requirements import shared_file
 
 
 @pytest.fixture(scope="session")
 def msrvtt_1k_json() -> Path:
     """The real 1k-A test split file (1,000 videos, one caption each)."""
-    path = SHARED_MSRVTT / "msrvtt_test_1k.json"
-    if not path.exists():
-        pytest.fail(f"real MSR-VTT data missing: {path} (set VTRSEARCH_SHARED_DATA)")
-    return path
+    return shared_file("msrvtt/msrvtt_test_1k.json")
 
 
 @pytest.fixture(scope="session")
 def sample_videos_dir() -> Path:
     """Five real MSR-VTT clips."""
-    path = SHARED_MSRVTT / "sample_videos"
-    if not path.is_dir():
-        pytest.fail(f"real MSR-VTT sample videos missing: {path}")
-    return path
+    return shared_file("msrvtt/sample_videos")
 
 
 @pytest.fixture

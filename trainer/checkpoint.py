@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from vtrsearch.head import _atomic_write_bytes
+from vtrsearch.heads.head import atomic_write_bytes
 
 __all__ = [
     "CHECKPOINT_DIR",
@@ -100,7 +100,7 @@ def write_checkpoint(
     doc = {"format": _FORMAT, "version": 1, "optimizer": opt_meta, **meta}
     payload = save(tensors, metadata={_META_KEY: json.dumps(doc, allow_nan=True)})
     path = directory / CHECKPOINT_FILE
-    _atomic_write_bytes(path, payload)
+    atomic_write_bytes(path, payload)
     return path
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vtrsearch.head import HeadConfig
+from vtrsearch.heads.head import HeadConfig
 
 __all__ = ["HARD_NEGATIVE_MODES", "TrainConfig", "TrainResult"]
 
@@ -87,7 +87,7 @@ class TrainResult:
     """Outcome of :func:`train_head`.
 
     Attributes:
-        path: The head directory (best epoch) -- loadable with ``vtrsearch.head.load_head``.
+        path: The head directory (best epoch) -- loadable with ``vtrsearch.heads.load_head``.
         checkpoint_path: The last checkpoint file.
         history: One dict per finished epoch (``epoch``, ``loss``, ``loss_t2v``, ``loss_v2t``,
             ``loss_hard``, ``lr``, ``temperature``, ``val_r1``/``val_r5``/``val_r10`` (percent),

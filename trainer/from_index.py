@@ -1,6 +1,6 @@
 """Train a projection head from an index: cached caption vectors in, a registered head out.
 
-The frozen base encoder runs once, through the caption cache (:mod:`vtrsearch.caption_cache`),
+The frozen base encoder runs once, through the caption cache (:mod:`vtrsearch.index.caption_cache`),
 never inside the training loop. Videos are split by their ``split`` field (``train`` trains,
 ``validate``/``val`` validates, anything else, e.g. ``test``, is never seen); without a
 validation split, a seeded hold-out of training videos validates.
@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from vtrsearch.caption_cache import caption_vectors, encode_captions
+from vtrsearch.encoders.space import canonical_spec
 from vtrsearch.errors import DimensionMismatchError
-from vtrsearch.head import HeadConfig
-from vtrsearch.index import Index
-from vtrsearch.query import canonical_spec
+from vtrsearch.heads.head import HeadConfig
+from vtrsearch.index.caption_cache import caption_vectors, encode_captions
+from vtrsearch.index.index import Index
 
 from .config import TrainConfig, TrainResult
 

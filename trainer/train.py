@@ -2,7 +2,7 @@
 
 ``train_head`` trains on cached caption vectors (the base text encoder never runs here),
 validates text-to-video R@1 on held-out videos every epoch, keeps the best epoch as a head
-directory (``vtrsearch.head.save_head``) and writes an atomic checkpoint every epoch so that
+directory (``vtrsearch.heads.save_head``) and writes an atomic checkpoint every epoch so that
 ``resume=True`` continues a killed run exactly (bitwise on CPU): every epoch's shuffle and
 dropout RNG derive from ``(seed, epoch)``, and mined hard negatives are checkpointed.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vtrsearch.head import HeadConfig, build_head, save_head
+from vtrsearch.heads.head import HeadConfig, build_head, save_head
 
 from .checkpoint import CHECKPOINT_DIR, CheckpointError, read_checkpoint, strip_prefix
 from .checkpoint import write_checkpoint as _write_checkpoint

@@ -10,13 +10,15 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
+from vtrsearch.stores.uri import display_name
+
 from .engine import SearchEngine
 from .screens.evaluation import EvaluationView
 from .screens.help import HelpScreen
 from .screens.search import SearchView
 
 if TYPE_CHECKING:
-    from vtrsearch.index import Index
+    from vtrsearch.index.index import Index
 
 
 class VtrsearchApp(App[None]):
@@ -45,7 +47,7 @@ class VtrsearchApp(App[None]):
         self.engine = SearchEngine(index, head=head)
         self.notification_log: list[tuple[str, str]] = []
         """Every notification shown: ``(severity, message)``."""
-        name = Path(index.uri).name if "://" not in index.uri else index.uri
+        name = display_name(index.uri)
         self.sub_title = f"{name} · {len(index)} videos · {index.dim}-d · " + (
             index.feature_model or "unknown features"
         )
@@ -106,7 +108,7 @@ def make_app(index: Index | str | Path, *, head: str | None = None) -> Vtrsearch
         head: Projection head to start with: a name registered with the index or a directory.
     """
     if isinstance(index, (str, Path)):
-        from vtrsearch.index import Index
+        from vtrsearch.index.index import Index
 
         index = Index.open(index)
     return VtrsearchApp(index, head=head)

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtrsearch.errors import VtrsearchError
+from vtrsearch.stores.uri import local_dir
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from vtrsearch.index import Index
-    from vtrsearch.query import QueryEncoder
+    from vtrsearch.index.index import Index
+    from vtrsearch.index.session import QueryEncoder
     from vtrsearch.results import Hit, Video
 
 BASELINE = ""
@@ -157,7 +158,7 @@ class SearchEngine:
             return self._encoders[head]
 
     def _build_head_encoder(self, head: str) -> QueryEncoder:
-        from vtrsearch.query import QueryEncoder
+        from vtrsearch.index.session import QueryEncoder
 
         path = self.heads.get(head)
         if path is None or not Path(path).is_dir():
@@ -242,7 +243,7 @@ class SearchEngine:
         if not video_ids:
             return {}
         from vtrsearch.filters import Filter
-        from vtrsearch.schema import CAPTIONS
+        from vtrsearch.index.schema import CAPTIONS
 
         rows = self.index.store.scan(
             CAPTIONS,
@@ -275,8 +276,8 @@ def media_paths(uri: str, video_id: str) -> list[str]:
     Looks for ``keyframes/<video_id>/`` and ``videos/<video_id>.<ext>`` next to the index
     directory and inside it; a remote index (Qdrant) has none.
     """
-    root = Path(uri)
-    if "://" in uri or not root.exists():
+    root = local_dir(uri)
+    if root is None or not root.exists():
         return []
     found: list[str] = []
     for base in (root.parent, root):

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
         VtrsearchError,
     )
     from .filters import Filter, In
-    from .index import Index
-    from .query import QueryEncoder
+    from .index.index import Index
+    from .index.session import QueryEncoder
     from .results import Hit, Video
     from .stores import VectorStore, open_store
 
@@ -37,7 +37,9 @@ _EXPORTS: dict[str, str] = {
     "Index": ".index",
     "Hit": ".results",
     "Video": ".results",
-    "QueryEncoder": ".query",
+    "QueryEncoder": ".index.session",
+    "migrate_index": ".index.migrate",
+    "MigrationReport": ".index.migrate",
     "SpaceMismatchError": ".errors",
     "MissingCaptionVectorsError": ".errors",
     "load_encoder": ".encoders",
@@ -72,6 +74,7 @@ __all__ = [
     "IngestError",
     "InvalidVectorError",
     "MSRVTT_CATEGORIES",
+    "MigrationReport",
     "MissingCaptionVectorsError",
     "QueryEncoder",
     "SpaceMismatchError",
@@ -82,6 +85,7 @@ __all__ = [
     "Video",
     "VtrsearchError",
     "load_encoder",
+    "migrate_index",
     "open_store",
     "__version__",
 ]

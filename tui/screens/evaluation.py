@@ -27,11 +27,13 @@ from textual.widgets import (
     Static,
 )
 
+from vtrsearch.stores.uri import local_dir
+
 from ..engine import SearchEngine, error_text
 from ..widgets.metrics_tables import SortableTable, fill_groups, fill_metrics, group_direction
 
 if TYPE_CHECKING:
-    from vtrsearch.eval_report import EvalReport, EvalRow
+    from vtrsearch.eval.report import EvalReport, EvalRow
 
 ALL = "all"
 BASELINE_KEY = "baseline"
@@ -50,8 +52,8 @@ class EvalRequest:
 
 def default_report_dir(uri: str) -> str:
     """``<folder of the index>/vtrsearch-report`` for a local index, else under the cwd."""
-    path = Path(uri)
-    if "://" not in uri and path.exists():
+    path = local_dir(uri)
+    if path is not None and path.exists():
         return str(path.resolve().parent / "vtrsearch-report")
     return str(Path.cwd() / "vtrsearch-report")
 
@@ -158,7 +160,7 @@ class EvaluationView(Vertical):
 
     @work(thread=True, exclusive=True, group="evaluate")
     def _evaluate(self, req: EvalRequest) -> None:
-        from vtrsearch.evaluation import evaluate_index
+        from vtrsearch.eval.run import evaluate_index
 
         try:
             report = evaluate_index(
@@ -226,7 +228,8 @@ class EvaluationView(Vertical):
 
         index = self.engine.index
         skipped: list[str] = []
-        keyframes = Path(index.uri).parent if "://" not in index.uri else None
+        folder = local_dir(index.uri)
+        keyframes = None if folder is None else folder.parent
         if keyframes is not None and not (keyframes / "keyframes").is_dir():
             keyframes = None
         try:

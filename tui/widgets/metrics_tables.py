@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
-    from vtrsearch.eval_report import EvalReport, EvalRow
-    from vtrsearch.metrics import RetrievalMetrics
+    from vtrsearch.eval.metrics import RetrievalMetrics
+    from vtrsearch.eval.report import EvalReport, EvalRow
 
 
 def fmt(value: float) -> str:

@@ -12,10 +12,11 @@ Example:
 from __future__ import annotations
 
 from .base import TextEncoder
-from .factory import load_encoder
+from .frames import VideoDecodeError, sample_video_frames
 from .hf_text import HFClipTextEncoder, HFTextEncoder, find_minilm_dir
 from .image import OpenClipImageEncoder, load_image_encoder
 from .open_clip_text import OpenClipTextEncoder, create_open_clip_model
+from .registry import load_encoder
 from .spec import (
     ACCEPTED_FORMS,
     EncoderLoadError,
@@ -23,7 +24,6 @@ from .spec import (
     QueryTruncatedWarning,
     parse_spec,
 )
-from .video_frames import VideoDecodeError, sample_video_frames
 
 __all__ = [
     "ACCEPTED_FORMS",

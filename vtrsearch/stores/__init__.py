@@ -5,22 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from .base import SCORE, VectorStore
+from .uri import UriKind, is_qdrant_uri, uri_kind
 
-__all__ = ["SCORE", "VectorStore", "open_store", "is_qdrant_uri"]
-
-
-def is_qdrant_uri(uri: str | Path) -> bool:
-    """Whether ``uri`` names a Qdrant store (``qdrant://``, ``qdrant+https://``, ...)."""
-    return str(uri).startswith("qdrant")
+__all__ = ["SCORE", "UriKind", "VectorStore", "is_qdrant_uri", "open_store", "uri_kind"]
 
 
 def open_store(uri: str | Path, **options) -> VectorStore:
-    """Open the store named by ``uri``.
+    """Open the store named by ``uri`` (see :mod:`vtrsearch.stores.uri` for the forms).
 
-    ``qdrant://host:port/name``, ``qdrant+https://host[:port]/name``,
-    ``qdrant+local:///dir/name`` and ``qdrant+local://:memory:/name`` open Qdrant (``options``:
-    see :class:`~vtrsearch.stores.qdrant.QdrantStore`, e.g. ``api_key``, ``timeout``);
-    anything else (a directory, ``s3://``...) opens embedded LanceDB (``options`` ignored).
+    Qdrant URIs take ``options`` (see :class:`~vtrsearch.stores.qdrant.QdrantStore`, e.g.
+    ``api_key``, ``timeout``); LanceDB ignores them.
     """
     if is_qdrant_uri(uri):
         from .qdrant import QdrantStore

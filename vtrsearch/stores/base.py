@@ -93,8 +93,14 @@ class VectorStore(ABC):
         """Whether table ``name`` exists."""
 
     @abstractmethod
-    def create_table(self, name: str, schema: pa.Schema, key: str) -> None:
-        """Create table ``name`` (no-op when it exists with the same schema)."""
+    def create_table(
+        self, name: str, schema: pa.Schema, key: str, *, indexed: Sequence[str] = ()
+    ) -> None:
+        """Create table ``name`` (no-op when it exists with the same schema).
+
+        ``indexed`` names payload columns the store should index for filtering besides ``key``
+        (a server store creates payload indexes; embedded stores may ignore it).
+        """
 
     @abstractmethod
     def drop_table(self, name: str) -> None:

@@ -80,7 +80,9 @@ class LanceStore(VectorStore):
             return False
         return True
 
-    def create_table(self, name: str, schema: pa.Schema, key: str) -> None:
+    def create_table(
+        self, name: str, schema: pa.Schema, key: str, *, indexed: Sequence[str] = ()
+    ) -> None:
         if self.has_table(name):
             existing = self._table(name).schema
             if existing.names != schema.names:

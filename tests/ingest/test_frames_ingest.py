@@ -1,0 +1,127 @@
+"""Video features from media: the five real MSR-VTT clips through a tiny OpenCLIP image tower."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from helpers.tiny_models import save_tiny_open_clip
+
+from vtrsearch import Index, IngestError
+from vtrsearch.cli.main import main
+from vtrsearch.ingest.frames import ingest_frames
+
+
+@pytest.fixture(scope="module")
+def tiny_spec(tmp_path_factory):
+    spec, _ = save_tiny_open_clip(tmp_path_factory.mktemp("tinyclip"))
+    return spec
+
+
+@pytest.fixture
+def media(tmp_path, sample_videos_dir):
+    root = tmp_path / "media"
+    shutil.copytree(sample_videos_dir, root / "videos")
+    (root / "videos" / "video9999.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 garbage" * 10)
+    frames = root / "keyframes" / "video5000"
+    frames.mkdir(parents=True)
+    from PIL import Image
+
+    for i, color in enumerate([(255, 0, 0), (0, 255, 0)]):
+        Image.new("RGB", (48, 40), color).save(frames / f"{i:03d}.jpg")
+    return root
+
+
+def test_real_clips_encoded_end_to_end(media, tmp_path, tiny_spec):
+    report = ingest_frames(
+        media,
+        tmp_path / "idx",
+        image_encoder=tiny_spec,
+        category="music",
+        split="test",
+        num_frames=4,
+        progress=False,
+    )
+    real = {p.stem for p in (media / "videos").glob("video*.mp4")} - {"video9999"}
+    assert report.videos == len(real) + 1 == 6
+    assert list(report.failed) == ["video9999"] and "video9999.mp4" in report.failed["video9999"]
+    index = Index.open(tmp_path / "idx")
+    assert set(index.video_ids()) == real | {"video5000"}
+    assert index.feature_model == tiny_spec and index.dim == 32
+    _, vecs = index.video_vectors()
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert len({tuple(np.round(v, 4)) for v in vecs}) == 6  # distinct clips, distinct vectors
+    # re-running skips what is stored: resumable, no duplicates
+    again = ingest_frames(
+        media,
+        tmp_path / "idx",
+        image_encoder=tiny_spec,
+        category="music",
+        num_frames=4,
+        progress=False,
+    )
+    assert again.videos == 0 and again.skipped_existing == 6
+    assert index.store.count("videos") == 6
+
+
+def test_corrupt_video_fails_by_name_when_asked(media, tmp_path, tiny_spec):
+    with pytest.raises(IngestError, match="video9999"):
+        ingest_frames(
+            media,
+            tmp_path / "idx",
+            image_encoder=tiny_spec,
+            category=0,
+            on_error="fail",
+            num_frames=2,
+            chunk_size=2,
+            progress=False,
+        )
+    # the chunks before the bad video were written and a re-run with skip completes
+    report = ingest_frames(
+        media, tmp_path / "idx", image_encoder=tiny_spec, category=0, num_frames=2, progress=False
+    )
+    assert len(Index.open(tmp_path / "idx")) == 6 and report.failed.keys() == {"video9999"}
+
+
+def test_frames_with_annotations_and_cli(media, tmp_path, tiny_spec, capsys):
+    ann = tmp_path / "ann.json"
+    ids = sorted(p.stem for p in (media / "videos").glob("*.mp4")) + ["video5000"]
+    ann.write_text(
+        json.dumps(
+            [
+                {
+                    "video_id": v,
+                    "caption": f"caption of {v}",
+                    "category": 3,
+                    "url": f"u/{v}",
+                    "start time": 1.0,
+                    "end time": 2.0,
+                }
+                for v in ids
+            ]
+        )
+    )
+    rc = main(
+        [
+            "ingest",
+            "frames",
+            str(media),
+            "--index",
+            str(tmp_path / "idx"),
+            "--image-encoder",
+            tiny_spec,
+            "--annotations",
+            str(ann),
+            "--num-frames",
+            "2",
+        ]
+    )
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "encoded and wrote 6 videos" in out and "unreadable: video9999" in out
+    index = Index.open(tmp_path / "idx")
+    video = index.get("video740")
+    assert video.category_name == "sports/actions" and video.split == "test"
+    assert video.captions == ("caption of video740",)

@@ -1,0 +1,312 @@
+"""The Textual TUI on a small real index: MiniLM text search, filters, details, heads, eval."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from textual.widgets import Select, SelectionList
+
+from vtrsearch import Index, load_encoder
+from vtrsearch.eval.run import evaluate_index
+from vtrsearch.tui import VtrsearchApp, make_app
+from vtrsearch.tui.widgets.metrics_tables import SortableTable, fmt
+
+pytestmark = pytest.mark.anyio
+
+MINILM = "hf:minilm"
+SIZE = (120, 40)
+SUBJECTS = ("a man", "a woman", "a child", "two friends")
+ACTIONS = {
+    "music": ("sings a song on stage", "plays the guitar", "plays the drums in a band"),
+    "cooking": ("cooks pasta in a kitchen", "chops vegetables", "bakes a cake in an oven"),
+    "sports/actions": ("scores a goal in soccer", "runs on a track", "throws a basketball"),
+    "vehicles/autos": ("drives a red car fast", "repairs a motorbike", "washes a truck"),
+    "animals/pets": ("plays with a dog in the park", "feeds a cat", "rides a horse"),
+    "travel": ("walks on a sunny beach", "visits an old castle", "hikes up a mountain"),
+}
+
+
+def _captions() -> dict[str, tuple[str, list[str]]]:
+    """video id -> (category, captions): 4 videos per category, 3 captions each."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    for c, (category, actions) in enumerate(ACTIONS.items()):
+        for i, subject in enumerate(SUBJECTS):
+            caps = [f"{subject} {actions[(i + j) % 3]}" for j in range(3)]
+            caps[1] += " while smiling" if i % 2 else " at night"
+            out[f"video{c * 4 + i}"] = (category, caps)
+    return out
+
+
+CAPTIONS = _captions()
+
+
+def _add(index: Index, vectors: np.ndarray) -> None:
+    ids = list(CAPTIONS)
+    splits = ["test" if int(v[5:]) % 4 == 3 or int(v[5:]) % 4 == 0 else "train" for v in ids]
+    index.add_videos(ids, vectors, categories=[CAPTIONS[v][0] for v in ids], splits=splits)
+    sen = [(f"{v}#{j}", v, t) for v in ids for j, t in enumerate(CAPTIONS[v][1])]
+    index.add_captions(*(list(c) for c in zip(*sen, strict=True)))
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="module")
+def vectors() -> np.ndarray:
+    enc = load_encoder(MINILM)
+    return np.stack([enc.encode(CAPTIONS[v][1]).mean(axis=0) for v in CAPTIONS])
+
+
+@pytest.fixture(scope="module")
+def head_dir(tmp_path_factory) -> str:
+    """A small residual head 384 -> 384 with perturbed weights (so it ranks differently)."""
+    import torch
+
+    from vtrsearch.heads.head import HeadConfig, build_head, save_head
+
+    torch.manual_seed(0)
+    cfg = HeadConfig(384, 384, hidden_dim=32, depth=2, dropout=0.0)
+    cfg.base_encoder, cfg.feature_model = MINILM, MINILM
+    head = build_head(cfg)
+    with torch.no_grad():
+        for p in head.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return str(save_head(head, cfg, tmp_path_factory.mktemp("heads") / "tuned"))
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory, vectors, head_dir) -> Index:
+    """24 videos whose vectors are the mean MiniLM embedding of their captions, one head."""
+    idx = Index.create(
+        tmp_path_factory.mktemp("tui") / "index", dim=384, feature_model=MINILM, encoder=MINILM
+    )
+    _add(idx, vectors)
+    idx.register_head("tuned", head_dir)
+    return idx
+
+
+@pytest.fixture(scope="module")
+def bare_index(tmp_path_factory, vectors) -> Index:
+    """The same videos without any query encoder (vector-only)."""
+    idx = Index.create(tmp_path_factory.mktemp("bare") / "index", dim=384, feature_model=MINILM)
+    _add(idx, vectors)
+    return idx
+
+
+async def _settle(app: VtrsearchApp, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _search(app: VtrsearchApp, pilot, text: str) -> None:
+    await _settle(app, pilot)
+    app.search_view.query_one("#query").focus()
+    app.search_view.query_one("#query").value = ""
+    await pilot.press(*text)
+    await pilot.press("enter")
+    await _settle(app, pilot)
+
+
+def _errors(app: VtrsearchApp) -> list[str]:
+    return [m for sev, m in app.notification_log if sev == "error"]
+
+
+async def test_text_search_ranks_like_index_search(index):
+    app = make_app(index)
+    async with app.run_test(size=SIZE) as pilot:
+        await _search(app, pilot, "someone cooks pasta")
+        expected = index.search("someone cooks pasta", k=10)
+        table = app.search_view.results
+        assert table.video_ids() == [h.video_id for h in expected]
+        assert [table.get_row_at(i)[2] for i in range(3)] == [
+            f"{h.score:.4f}" for h in expected[:3]
+        ]
+        assert expected[0].video_id in {v for v, (c, _) in CAPTIONS.items() if c == "cooking"}
+        # the detail pane shows every caption of the highlighted (first) row
+        detail = app.search_view.query_one("#detail").text
+        for caption in CAPTIONS[expected[0].video_id][1]:
+            assert caption in detail
+        # move to the third row: its captions replace the first's
+        table.focus()
+        await pilot.press("down", "down")
+        await _settle(app, pilot)
+        third = expected[2].video_id
+        assert CAPTIONS[third][1][0] in app.search_view.query_one("#detail").text
+        # history: up in the query brings the query back
+        app.search_view.query_one("#query").focus()
+        app.search_view.query_one("#query").value = ""
+        await pilot.press("up")
+        assert app.search_view.query_one("#query").value == "someone cooks pasta"
+        assert not _errors(app)
+
+
+async def test_category_and_split_filters(index):
+    app = make_app(index)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        app.search_view.query_one("#categories", SelectionList).select("music")
+        app.search_view.query_one("#split", Select).value = "test"
+        await _search(app, pilot, "a person plays with a dog")
+        expected = index.search(
+            "a person plays with a dog", k=10, categories=["music"], split="test"
+        )
+        ids = app.search_view.results.video_ids()
+        assert ids == [h.video_id for h in expected] and len(ids) == 2
+        assert {CAPTIONS[v][0] for v in ids} == {"music"}
+        assert "split test · music" in str(app.search_view.query_one("#status").content)
+        # search as you type (ctrl+t): a pause after typing searches, no Enter needed
+        query = app.search_view.query_one("#query")
+        query.value = ""
+        await pilot.press("ctrl+t", *"drums")
+        await pilot.pause(0.8)
+        await _settle(app, pilot)
+        hits = index.search("drums", k=10, categories=["music"], split="test")
+        assert app.search_view.results.video_ids() == [h.video_id for h in hits]
+        assert app.search_view.last_query == "drums"
+
+
+async def test_more_like_this_and_head_switch(index, head_dir):
+    app = make_app(index)
+    async with app.run_test(size=SIZE) as pilot:
+        await _search(app, pilot, "a red car")
+        table = app.search_view.results
+        table.focus()
+        await pilot.press("down", "m")
+        await _settle(app, pilot)
+        like = index.search(index.get(table.video_ids()[0]).vector, k=10)
+        second = index.search("a red car", k=10)[1].video_id
+        assert app.search_view.query_one("#query").value == f"like:{second}"
+        expected = index.search(index.get(second).vector, k=10)
+        assert table.video_ids() == [h.video_id for h in expected]
+        assert table.video_ids()[0] == second and like
+        # switch to the registered head: the current query is re-run through it
+        app.search_view.query_one("#query").value = ""
+        await _search(app, pilot, "a red car")
+        app.search_view.query_one("#head", Select).value = "tuned"
+        await _settle(app, pilot)
+        other = Index.open(index.uri)
+        other.use_head(head_dir)
+        through_head = [h.video_id for h in other.search("a red car", k=10)]
+        assert table.video_ids() == through_head
+        assert through_head != [h.video_id for h in index.search("a red car", k=10)]
+        assert "head tuned" in str(app.search_view.query_one("#status").content)
+        assert not _errors(app)
+
+
+async def test_errors_are_notifications(index, tmp_path):
+    app = make_app(index, head=str(tmp_path / "no-such-head"))
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        assert any("projection head not found" in m for m in _errors(app))
+        assert app.search_view.head == ""  # fell back to the baseline
+        await pilot.press("enter")  # empty query
+        await _settle(app, pilot)
+        assert any("empty query" in m for m in _errors(app))
+        await _search(app, pilot, "like:video999")
+        assert any("video999" in m and "not in the index" in m for m in _errors(app))
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ != "HelpScreen"
+
+
+async def test_index_without_encoder(bare_index, tmp_path):
+    app = make_app(bare_index.uri)  # a path works as well as an open Index
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        banner = app.search_view.query_one("#banner")
+        assert banner.display and "no query encoder" in str(banner.content)
+        await _search(app, pilot, "video5")  # a bare video id searches by its vector
+        expected = bare_index.search(bare_index.get("video5").vector, k=10)
+        assert app.search_view.results.video_ids() == [h.video_id for h in expected]
+        assert not _errors(app)
+    # a registered head whose folder is gone: an error notification when it is picked
+    (tmp_path / "gone").mkdir()
+    other = Index.open(bare_index.uri)
+    other.register_head("gone", tmp_path / "gone")
+    (tmp_path / "gone").rmdir()
+    app = make_app(other)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        app.search_view.query_one("#head", Select).value = "gone"
+        await _settle(app, pilot)
+        assert any(m.startswith("head gone unavailable") for m in _errors(app))
+
+
+async def test_unloadable_encoder_is_reported(tmp_path, vectors):
+    spec = "hf:/nonexistent/model-dir"
+    idx = Index.create(tmp_path / "index", dim=384, feature_model=spec, encoder=spec)
+    _add(idx, vectors[:, :])
+    app = make_app(idx)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        assert any(m.startswith("no encoder") for m in _errors(app))
+        await _search(app, pilot, "a dog")
+        assert len(_errors(app)) >= 2 and app.search_view.results.row_count == 0
+
+
+async def test_evaluation_matches_evaluate_index(index, head_dir, tmp_path):
+    report = evaluate_index(index, split="test", heads=[head_dir], progress=False)
+    app = make_app(index)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await _settle(app, pilot)
+        view = app.evaluation_view
+        table = view.query_one("#eval-metrics")
+        assert [r.label for r in report.rows] == ["baseline", "head:tuned"]
+        assert table.row_count == 2
+        for i, row in enumerate(report.rows):
+            cells = table.get_row_at(i)
+            assert cells[0] == row.label
+            want = []
+            for d in ("t2v", "v2t"):
+                m = row.metrics[d]
+                want += [fmt(m.r1), fmt(m.r5), fmt(m.r10), fmt(m.medr), fmt(m.meanr)]
+            assert list(cells[1:]) == want
+        # per-category table: one row per category of the split, sortable by clicking a header
+        cats = view.query_one("#eval-categories", SortableTable)
+        base_cat = report.rows[0].per_category["t2v"]
+        assert sorted(cats.column_values(0)) == sorted(base_cat)
+        col = 2  # "base R@1"
+        x = sum(c.get_render_width(cats) for c in cats.ordered_columns[:col]) + 2
+        await pilot.click(cats, offset=(x, 0))
+        await pilot.pause()
+        values = [float(v) for v in cats.column_values(col)]
+        assert values == sorted(values) and cats.sorted_by == "baseline R@1"
+        await pilot.click(cats, offset=(x, 0))
+        await pilot.pause()
+        assert [float(v) for v in cats.column_values(col)] == sorted(values, reverse=True)
+        lengths = view.query_one("#eval-lengths", SortableTable)
+        assert lengths.column_values(0) == list(report.rows[0].per_length)
+        # save the report: metrics.json + PNG figures
+        out = tmp_path / "report"
+        view.query_one("#eval-out").value = str(out)
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        saved = json.loads((out / "metrics.json").read_text())
+        assert [r["label"] for r in saved["rows"]] == ["baseline", "head:tuned"]
+        assert saved["rows"][0]["metrics"]["t2v"]["r1"] == pytest.approx(
+            report.rows[0].metrics["t2v"].r1
+        )
+        assert len(list(out.glob("*.png"))) >= 5
+        assert not _errors(app)
+
+
+def test_search_screen_snapshot(index, snap_compare):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await _settle(app, pilot)
+        app.search_view.query_one("#categories", SelectionList).select("cooking")
+        await _search(app, pilot, "someone cooks food")
+
+    assert snap_compare(make_app(index), terminal_size=SIZE, run_before=run_before)

@@ -1,0 +1,189 @@
+"""``vtrsearch eval`` and ``vtrsearch report``: argument wiring and handlers.
+
+Only ``argparse`` is imported here; the handlers import the evaluation and plotting code when
+they run, so ``vtrsearch --help`` stays instant. Hook into :mod:`vtrsearch.cli` with
+``add_parsers(sub)`` and the ``cmd_eval`` / ``cmd_report`` handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+TIES = ("average", "optimistic", "pessimistic")
+
+
+def _split(value: str) -> str | None:
+    """``--split all`` (or an empty value) means every video."""
+    return None if value in ("", "all", "ALL") else value
+
+
+def _ks(value: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--k expects comma-separated ints, got {value!r}"
+        ) from None
+    if not ks or min(ks) < 1:
+        raise argparse.ArgumentTypeError(f"--k expects positive ints, got {value!r}")
+    return ks
+
+
+def _directions(value: str) -> tuple[str, ...]:
+    dirs = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [d for d in dirs if d not in ("t2v", "v2t")]
+    if bad or not dirs:
+        raise argparse.ArgumentTypeError(f"--direction expects t2v, v2t or t2v,v2t; got {value!r}")
+    return dirs
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("index", help="index path or URI")
+    p.add_argument(
+        "--split",
+        type=_split,
+        default="test",
+        help="split to evaluate: its videos are the gallery, their captions the queries "
+        "(default test; 'all' for every video)",
+    )
+    p.add_argument("--encoder", metavar="SPEC", help="baseline text encoder (default: the index's)")
+    p.add_argument(
+        "--head",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="projection head directory or registered name; one row each (repeatable)",
+    )
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register the ``eval`` and ``report`` subcommands on ``sub``."""
+    p = sub.add_parser(
+        "eval",
+        help="retrieval metrics (R@K, MedR, MeanR) of the index's encoder and heads",
+        description="Evaluate text-to-video and video-to-text retrieval on a split: every "
+        "caption queries the split's videos. Prints a table; --out DIR writes metrics.json.",
+    )
+    _add_model_args(p)
+    p.add_argument(
+        "--direction",
+        type=_directions,
+        default=("t2v", "v2t"),
+        metavar="t2v,v2t",
+        help="directions to evaluate (default both)",
+    )
+    p.add_argument(
+        "--ties", choices=TIES, default="average", help="how tied scores count (default average)"
+    )
+    p.add_argument("--k", type=_ks, default=(1, 5, 10), metavar="1,5,10", help="recall cut-offs")
+    p.add_argument(
+        "--rerank",
+        choices=("dsl", "qbnorm"),
+        help="also report re-ranked rows: dsl (Dual Softmax, transductive) or qbnorm (QB-Norm)",
+    )
+    p.add_argument(
+        "--qb-bank-split",
+        default="train",
+        metavar="SPLIT",
+        help="split whose captions/videos form the QB-Norm query bank (default train)",
+    )
+    p.add_argument(
+        "--via-index",
+        action="store_true",
+        help="also answer every query through the search path and report the difference",
+    )
+    p.add_argument("--out", metavar="DIR", help="write metrics.json into DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+
+    p = sub.add_parser(
+        "report",
+        help="evaluate and write figures (PNG) and metrics.json",
+        description="Run the evaluation and write the report figures, EDA figures and "
+        "metrics.json into --out.",
+    )
+    _add_model_args(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    p.add_argument(
+        "--keyframes",
+        metavar="DIR",
+        help="folder with keyframes/<video_id>/ images, for thumbnails in the example figures",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+
+
+def _print_report(report) -> None:
+    s = report.settings
+    where = "every video" if s["split"] is None else f"split {s['split']!r}"
+    counts = ", ".join(f"{d}: {n} queries" for d, n in s["n_queries"].items())
+    print(f"{s['index_uri']} ({where}, {s['n_videos']} videos; {counts}; ties={s['ties']})")
+    print(report.format_table())
+    via = report.format_via_index()
+    if via:
+        print("\nvia index:\n" + via)
+    for note in report.notes:
+        print(f"note: {note}")
+    for row in report.rows:
+        for note in row.notes:
+            print(f"note ({row.label}): {note}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``vtrsearch eval``: print the metrics table; write ``metrics.json`` with ``--out``."""
+    from pathlib import Path
+
+    from ..eval.run import evaluate_index
+    from ..index.index import Index
+
+    index = Index.open(args.index)
+    report = evaluate_index(
+        index,
+        split=args.split,
+        encoder=args.encoder,
+        heads=args.head,
+        directions=args.direction,
+        ties=args.ties,
+        ks=args.k,
+        rerank=args.rerank,
+        qb_bank_split=args.qb_bank_split,
+        via_index=args.via_index,
+        progress=not args.quiet,
+    )
+    _print_report(report)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        report.to_json(out / "metrics.json")
+        print(f"wrote {out / 'metrics.json'}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``vtrsearch report``: evaluate, then write every figure and ``metrics.json``."""
+    from ..eval.run import evaluate_index
+    from ..index.index import Index
+    from ..plots import write_report
+
+    index = Index.open(args.index)
+    report = evaluate_index(
+        index,
+        split=args.split,
+        encoder=args.encoder,
+        heads=args.head,
+        progress=not args.quiet,
+    )
+    _print_report(report)
+    skipped: list[str] = []
+    files = write_report(
+        index,
+        args.out,
+        report=report,
+        split=args.split,
+        keyframes_dir=args.keyframes,
+        skipped=skipped,
+    )
+    print(f"\nwrote {len(files)} files:")
+    for path in files:
+        print(f"  {path}")
+    for reason in skipped:
+        print(f"skipped {reason}")
+    return 0

@@ -1,0 +1,316 @@
+"""The ``vtrsearch`` command.
+
+Only ``argparse`` is imported up front; each command imports what it needs when it runs, so
+``vtrsearch --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .eval import add_parsers as add_eval_parsers
+from .eval import cmd_eval, cmd_report
+from .train import add_parsers as add_train_parsers
+from .train import cmd_train
+
+
+def _add_filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument(
+        "--category",
+        action="append",
+        metavar="NAME_OR_ID",
+        help="restrict to this category (repeatable)",
+    )
+    p.add_argument("--split", action="append", help="restrict to this split (repeatable)")
+
+
+def _add_query_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--encoder", metavar="SPEC", help="query encoder (default: the index's)")
+    p.add_argument("--head", metavar="DIR", help="projection head applied to query vectors")
+    p.add_argument(
+        "--allow-foreign-space",
+        action="store_true",
+        help="accept an encoder from another space than the index's features (experts)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="vtrsearch", description="Embeddable text-to-video search (LanceDB / Qdrant)."
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="Qdrant API key (default: $QDRANT_API_KEY); never printed or logged",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("info", help="describe an index")
+    p.add_argument("index", help="index path or URI")
+
+    p = sub.add_parser("search", help="search an index")
+    p.add_argument("index", help="index path or URI")
+    p.add_argument("query", nargs="?", help="text query (needs an encoder)")
+    p.add_argument("--like", metavar="VIDEO_ID", help="search by the vector of a stored video")
+    _add_query_args(p)
+    _add_filter_args(p)
+
+    p = sub.add_parser("ingest", help="ingest a dataset into an index")
+    isub = p.add_subparsers(dest="source", metavar="SOURCE", required=True)
+    m = isub.add_parser("msrvtt", help="MSR-VTT layout: annotation JSON, category.txt, features")
+    m.add_argument("root", help="dataset folder (or the annotation JSON itself)")
+    m.add_argument("--index", required=True, help="index path or URI (created if new)")
+    m.add_argument("--split", help="only this split (videodatainfo) / label for a 1k-A list")
+    m.add_argument("--features", help="features folder, or one matrix file (.npy/.npz)")
+    m.add_argument("--feature-ids", help="id list for a matrix file (txt or JSON)")
+    m.add_argument("--annotations", help="annotation JSON (default: found in ROOT)")
+    m.add_argument("--categories", help="category.txt (default: ROOT/category.txt or MSR-VTT)")
+    m.add_argument(
+        "--feature-model", metavar="SPEC", help="model that made the features (default: --encoder)"
+    )
+    m.add_argument("--encoder", metavar="SPEC", help="query text encoder recorded in the index")
+    m.add_argument("--allow-missing", action="store_true", help="skip videos without features")
+    m.add_argument("--batch-size", type=int, default=1000, help="rows per write (default 1000)")
+
+    f = isub.add_parser("frames", help="keyframe folders or video files, OpenCLIP image tower")
+    f.add_argument("root", help="folder with keyframes/<video_id>/ or <video_id>.mp4 files")
+    f.add_argument("--index", required=True, help="index path or URI (created if new)")
+    f.add_argument(
+        "--image-encoder",
+        required=True,
+        metavar="SPEC",
+        help="open_clip:MODEL/PRETRAINED image tower",
+    )
+    f.add_argument("--annotations", help="MSR-VTT annotation JSON (category, split, captions)")
+    f.add_argument("--category", help="category of every video when there are no annotations")
+    f.add_argument("--split", help="split label (or split filter for videodatainfo)")
+    f.add_argument("--encoder", metavar="SPEC", help="query text encoder recorded in the index")
+    f.add_argument("--num-frames", type=int, default=8, help="frames sampled per video")
+    f.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
+    f.add_argument(
+        "--on-error",
+        choices=["skip", "fail"],
+        default="skip",
+        help="unreadable videos: skip and list them (default) or stop",
+    )
+    f.add_argument("--overwrite", action="store_true", help="re-encode videos already stored")
+
+    p = sub.add_parser("encode", help="encode and cache every caption for an encoder")
+    p.add_argument("index", help="index path or URI")
+    p.add_argument("--encoder", metavar="SPEC", help="text encoder (default: the index's)")
+    p.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
+    p.add_argument("--chunk-size", type=int, default=2048, help="captions per write")
+
+    p = sub.add_parser("migrate", help="copy an index between stores (LanceDB <-> Qdrant)")
+    p.add_argument("src", help="source index path or URI")
+    p.add_argument("dst", help="destination path or URI (re-run to resume)")
+    p.add_argument("--batch-size", type=int, default=1000, help="rows per read/write")
+    p.add_argument(
+        "--verify-sample",
+        type=int,
+        default=100,
+        help="rows per table compared after copying (0: counts only)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    add_eval_parsers(sub)
+    add_train_parsers(sub)
+
+    p = sub.add_parser("tui", help="interactive terminal UI: search, compare heads, evaluate")
+    p.add_argument("index", help="index path or URI")
+    p.add_argument("--head", metavar="DIR", help="start with this head (directory or name)")
+
+    p = sub.add_parser("demo", help="offline demo on synthetic MSR-VTT-style data")
+    p.add_argument("dir", nargs="?", default="vtrsearch-demo", help="output folder")
+    p.add_argument("--videos", type=int, default=400, help="number of synthetic videos")
+    return parser
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from ..index.index import Index
+    from ..tables import format_table
+
+    index = Index.open(args.index)
+    print(f"index:          {index.uri}")
+    print(f"videos:         {len(index)}")
+    print(f"captions:       {index.store.count('captions')}")
+    print(f"dim:            {index.dim}")
+    print(f"feature model:  {index.feature_model or 'unknown'}")
+    print(f"query encoder:  {index.encoder_spec or 'none (vector queries only)'}")
+    print("splits:         " + ", ".join(f"{k or '(none)'}={v}" for k, v in index.splits().items()))
+    cats = [c for c in index.categories() if c.count]
+    print(format_table(["id", "category", "videos"], [[c.id, c.name, c.count] for c in cats]))
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from ..index.index import Index
+    from ..tables import hits_table
+
+    index = Index.open(args.index)
+    if args.encoder:
+        index.use_encoder(args.encoder, allow_foreign_space=args.allow_foreign_space)
+    elif args.allow_foreign_space and index.encoder_spec:
+        index.use_encoder(index.encoder_spec, allow_foreign_space=True)
+    if args.head:
+        index.use_head(args.head)
+    if args.like:
+        video = index.get(args.like)
+        if video is None:
+            raise SystemExit(f"error: video {args.like!r} is not in {args.index}")
+        query = video.vector
+    elif args.query is not None:
+        query = args.query
+    else:
+        raise SystemExit("error: give a text QUERY or --like VIDEO_ID")
+    hits = index.search(query, k=args.k, categories=args.category, split=args.split)
+    print(hits_table(hits))
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    if args.source == "frames":
+        return _cmd_ingest_frames(args)
+    from ..ingest import ingest_msrvtt
+
+    report = ingest_msrvtt(
+        args.root,
+        args.index,
+        features=args.features,
+        feature_ids=args.feature_ids,
+        annotations=args.annotations,
+        category_file=args.categories,
+        split=args.split,
+        allow_missing=args.allow_missing,
+        feature_model=args.feature_model or args.encoder,
+        encoder=args.encoder,
+        batch_size=args.batch_size,
+    )
+    print(report.summary())
+    if report.skipped_missing:
+        print("skipped (no features): " + ", ".join(report.skipped_missing[:20]))
+    return 0
+
+
+def _cmd_ingest_frames(args: argparse.Namespace) -> int:
+    from ..ingest.frames import ingest_frames
+
+    report = ingest_frames(
+        args.root,
+        args.index,
+        image_encoder=args.image_encoder,
+        annotations=args.annotations,
+        category=args.category,
+        split=args.split,
+        num_frames=args.num_frames,
+        batch_size=args.batch_size,
+        on_error=args.on_error,
+        overwrite=args.overwrite,
+    )
+    if args.encoder:
+        from ..index.index import Index
+
+        Index.open(args.index).set_encoder(args.encoder)
+    print(report.summary())
+    for vid, reason in sorted(report.failed.items()):
+        print(f"  unreadable: {vid}: {reason}")
+    return 0
+
+
+def _cmd_encode(args: argparse.Namespace) -> int:
+    from ..index.caption_cache import encode_captions
+    from ..index.index import Index
+
+    index = Index.open(args.index)
+    spec = args.encoder or index.encoder_spec
+    if spec is None:
+        raise SystemExit("error: the index has no query encoder; pass --encoder SPEC")
+    report = encode_captions(index, spec, batch_size=args.batch_size, chunk_size=args.chunk_size)
+    print(
+        f"{report.total} captions; encoded {report.encoded} now, "
+        f"{report.already_cached} were cached ({report.spec} -> table {report.table})"
+    )
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from ..index.migrate import migrate_index
+
+    report = migrate_index(
+        args.src,
+        args.dst,
+        batch_size=args.batch_size,
+        verify_sample=args.verify_sample,
+        progress=not args.no_progress,
+    )
+    print(report.summary())
+    return 0
+
+
+def _cmd_tui(args: argparse.Namespace) -> int:
+    from ..index.index import Index
+    from ..tui import make_app
+
+    make_app(Index.open(args.index), head=args.head).run()
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.dir, num_videos=args.videos)
+
+
+COMMANDS = {
+    "info": _cmd_info,
+    "search": _cmd_search,
+    "ingest": _cmd_ingest,
+    "encode": _cmd_encode,
+    "migrate": _cmd_migrate,
+    "eval": cmd_eval,
+    "report": cmd_report,
+    "train": cmd_train,
+    "tui": _cmd_tui,
+    "demo": _cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``vtrsearch`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from .. import __version__
+
+        print(__version__)
+        return 0
+    if not args.command:
+        parser.print_help()
+        return 0
+    if args.api_key:
+        # Read by the Qdrant store wherever an index is opened; never echoed.
+        os.environ["QDRANT_API_KEY"] = args.api_key
+    from ..errors import VtrsearchError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (VtrsearchError, ValueError, OSError, RuntimeError) as exc:
+        # Every expected failure (bad input, missing model or file) is one line, no traceback.
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "interrupted; re-run the same command to finish (writes are idempotent)",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,438 @@
+"""The :class:`Index`: videos, captions and metadata in a store, searched exactly in memory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..categories import Category, CategoryMap
+from ..errors import (
+    DimensionMismatchError,
+    IndexExistsError,
+    IndexNotFoundError,
+    UnknownSplitError,
+)
+from ..filters import Filter
+from ..results import Hit, Video
+from ..stores import UriKind, VectorStore, open_store, uri_kind
+from .gallery import Gallery
+from .rows import caption_rows, video_rows
+from .schema import (
+    CAPTION_KEY,
+    CAPTIONS,
+    CAPTIONS_SCHEMA,
+    PAYLOAD_INDEXES,
+    VIDEO_KEY,
+    VIDEOS,
+    vectors_from_column,
+    videos_schema,
+)
+from .text_queries import QueryMixin
+
+FORMAT_VERSION = 1
+ProgressFn = Callable[[int, int], None]
+
+
+class Index(QueryMixin):
+    """A text-to-video search index stored in LanceDB (default) or Qdrant.
+
+    Create one with :meth:`create`, reopen it with :meth:`open`; everything needed to use it
+    (dimension, feature model, categories, query encoder) is stored with it.
+    """
+
+    refresh_interval: float = 1.0
+    """Seconds between checks for writes made by other processes."""
+
+    def __init__(self, store: VectorStore, metadata: Mapping[str, Any]):
+        self.store = store
+        self._meta = dict(metadata)
+        self.category_map = CategoryMap.from_json(self._meta["categories"])
+        self._matrix: Gallery | None = None
+        self._init_query()
+        self._matrix_version: Any = None
+        self._checked_at = 0.0
+
+    # lifecycle ----------------------------------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        uri: str | Path,
+        *,
+        dim: int,
+        feature_model: str | None = None,
+        encoder: str | None = None,
+        categories: Mapping[int, str] | Sequence[str] | None = None,
+        exist_ok: bool = False,
+        **store_options: Any,
+    ) -> Index:
+        """Create an empty index at ``uri``.
+
+        Args:
+            uri: a directory for embedded LanceDB, or a ``qdrant...://`` URI.
+            dim: dimension of the video vectors.
+            feature_model: name of the model that made the video vectors (its space).
+            encoder: spec of the query text encoder, recorded so :meth:`open` rebuilds it.
+            categories: id -> name map (or names in id order); default: the 20 MSR-VTT ones.
+            exist_ok: return the existing index when it has the same ``dim`` instead of failing.
+        """
+        if int(dim) <= 0:
+            raise ValueError(f"dim must be positive, got {dim}")
+        if encoder is not None:
+            from ..encoders.space import canonical_spec, check_space
+
+            encoder = canonical_spec(encoder)
+            check_space(encoder, feature_model)
+        store = open_store(uri, **store_options)
+        if store.exists():
+            if not exist_ok:
+                raise IndexExistsError(f"an index already exists at {uri}")
+            index = cls(store, store.get_metadata())
+            if index.dim != int(dim):
+                raise DimensionMismatchError(
+                    f"index at {uri} has dim {index.dim}, asked for dim {dim}"
+                )
+            return index
+        if categories is None:
+            cmap = CategoryMap.msrvtt()
+        elif isinstance(categories, Mapping):
+            cmap = CategoryMap(categories)
+        else:
+            cmap = CategoryMap(dict(enumerate(categories)))
+        store.create_table(
+            VIDEOS, videos_schema(int(dim)), VIDEO_KEY, indexed=PAYLOAD_INDEXES[VIDEOS]
+        )
+        store.create_table(
+            CAPTIONS, CAPTIONS_SCHEMA, CAPTION_KEY, indexed=PAYLOAD_INDEXES[CAPTIONS]
+        )
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "dim": int(dim),
+            "feature_model": feature_model,
+            "encoder": encoder,
+            "categories": cmap.to_json(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        store.set_metadata(meta)  # written last: its presence marks a complete index
+        return cls(store, meta)
+
+    @classmethod
+    def open(cls, uri: str | Path, **store_options: Any) -> Index:
+        """Open an existing index; raises :class:`IndexNotFoundError` when there is none."""
+        if uri_kind(uri) is UriKind.LANCE_DIR and not Path(uri).exists():
+            raise IndexNotFoundError(f"no vtrsearch index at {uri} (the path does not exist)")
+        store = open_store(uri, **store_options)
+        if not store.exists():
+            raise IndexNotFoundError(
+                f"no vtrsearch index at {uri}; create one with Index.create or `vtrsearch ingest`"
+            )
+        return cls(store, store.get_metadata())
+
+    @property
+    def uri(self) -> str:
+        """Where the index lives."""
+        return self.store.uri
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the video vectors."""
+        return int(self._meta["dim"])
+
+    @property
+    def feature_model(self) -> str | None:
+        """Name of the model (space) that produced the video vectors, when known."""
+        return self._meta.get("feature_model")
+
+    @property
+    def encoder_spec(self) -> str | None:
+        """Spec of the query text encoder recorded in the index, when any."""
+        return self._meta.get("encoder")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """A copy of the index metadata."""
+        return dict(self._meta)
+
+    def set_metadata(self, **values: Any) -> None:
+        """Merge ``values`` into the stored metadata."""
+        self.store.set_metadata(values)
+        self._meta.update(values)
+
+    # writing ------------------------------------------------------------------------------
+    def add_videos(
+        self,
+        data: Any = None,
+        vectors: np.ndarray | None = None,
+        *,
+        categories: Sequence[int | str] | None = None,
+        splits: Sequence[str] | None = None,
+        batch_size: int = 2000,
+        progress: ProgressFn | None = None,
+    ) -> int:
+        """Add or replace videos (upsert on ``video_id``).
+
+        Either ``add_videos(frame)`` with a pandas DataFrame / Arrow table holding
+        ``video_id``, ``category`` (id or name), ``vector`` and optional ``split``,
+        ``start``, ``end``, ``url``; or ``add_videos(ids, vectors, categories=..., splits=...)``.
+        Every row is validated before anything is written; vectors are L2-normalised.
+
+        Returns:
+            The number of rows written.
+        """
+        table = video_rows(data, vectors, self.dim, self.category_map, categories, splits)
+        written = self._write(VIDEOS, table, VIDEO_KEY, batch_size, progress)
+        self._matrix = None
+        return written
+
+    def add_captions(
+        self,
+        data: Any = None,
+        video_ids: Sequence[str] | None = None,
+        texts: Sequence[str] | None = None,
+        *,
+        batch_size: int = 20000,
+        progress: ProgressFn | None = None,
+    ) -> int:
+        """Add or replace captions (upsert on ``sen_id``).
+
+        Either a DataFrame / Arrow table with ``sen_id``, ``video_id``, ``text`` (or
+        ``caption``), or three sequences ``(sen_ids, video_ids, texts)``. Every ``video_id``
+        must already be in the index.
+        """
+        table = caption_rows(data, video_ids, texts)
+        known = set(self._get_matrix().ids.tolist())
+        missing = sorted(set(table["video_id"].to_pylist()) - known)
+        if missing:
+            shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            raise ValueError(f"{len(missing)} caption(s) refer to videos not in the index: {shown}")
+        return self._write(CAPTIONS, table, CAPTION_KEY, batch_size, progress)
+
+    def delete_videos(self, video_ids: Iterable[str]) -> None:
+        """Delete videos and their captions."""
+        ids = tuple(str(v) for v in video_ids)
+        if not ids:
+            return
+        self.store.delete(CAPTIONS, Filter.where(video_id=ids))
+        self.store.delete(VIDEOS, Filter.where(video_id=ids))
+        self._matrix = None
+
+    def _write(
+        self, name: str, table: pa.Table, key: str, batch_size: int, progress: ProgressFn | None
+    ) -> int:
+        total = table.num_rows
+        done = 0
+        for start in range(0, total, max(1, batch_size)):
+            done += self.store.upsert(name, table.slice(start, batch_size), key)
+            if progress is not None:
+                progress(done, total)
+        return done
+
+    # reading ------------------------------------------------------------------------------
+    def _get_matrix(self) -> Gallery:
+        now = time.monotonic()
+        if self._matrix is not None and now - self._checked_at < self.refresh_interval:
+            return self._matrix
+        version = self.store.version(VIDEOS)
+        self._checked_at = now
+        if self._matrix is None or version != self._matrix_version:
+            rows = self.store.scan(VIDEOS, columns=["video_id", "category", "split", "vector"])
+            self._matrix = Gallery(
+                ids=np.array(rows["video_id"].to_pylist(), dtype=object),
+                vectors=np.ascontiguousarray(vectors_from_column(rows["vector"], self.dim)),
+                category=rows["category"].to_numpy(zero_copy_only=False).astype(np.int32),
+                split=np.array([s or "" for s in rows["split"].to_pylist()], dtype=object),
+            )
+            self._matrix_version = version
+        return self._matrix
+
+    def gallery(self) -> Gallery:
+        """The in-memory gallery: ids, vectors, categories and splits, row-aligned.
+
+        Reloaded from the store when the videos table changed; treat it as read-only.
+        """
+        return self._get_matrix()
+
+    def refresh(self) -> None:
+        """Reload the in-memory matrix now if the store changed."""
+        self._checked_at = 0.0
+        self._get_matrix()
+
+    def __len__(self) -> int:
+        return len(self._get_matrix())
+
+    def __contains__(self, video_id: object) -> bool:
+        return self._get_matrix().row(str(video_id)) is not None
+
+    def video_ids(self) -> list[str]:
+        """Every video id, in matrix row order."""
+        return self._get_matrix().ids.tolist()
+
+    def video_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, vectors)``: the gallery matrix (read-only view) and its row ids."""
+        m = self._get_matrix()
+        return m.ids, m.vectors
+
+    def categories(self) -> list[Category]:
+        """The index's categories with the number of videos in each."""
+        values, counts = np.unique(self._get_matrix().category, return_counts=True)
+        count = dict(zip(values.tolist(), counts.tolist(), strict=True))
+        return [Category(cid, name, count.get(cid, 0)) for cid, name in self.category_map.items()]
+
+    def splits(self) -> dict[str, int]:
+        """Split name -> number of videos."""
+        return dict(self._get_matrix().split_counts())
+
+    def get(self, video_id: str) -> Video | None:
+        """The stored video ``video_id`` with its captions, or ``None``."""
+        rows = self.store.scan(VIDEOS, where=Filter.where(video_id=str(video_id)))
+        if rows.num_rows == 0:
+            return None
+        row = rows.slice(0, 1).to_pylist()[0]
+        return Video(
+            video_id=row["video_id"],
+            category=row["category"],
+            category_name=row["category_name"],
+            split=row["split"] or "",
+            start=row["start"],
+            end=row["end"],
+            url=row["url"],
+            vector=vectors_from_column(rows["vector"].slice(0, 1), self.dim)[0],
+            captions=tuple(self.captions(video_id)),
+        )
+
+    def captions(self, video_id: str) -> list[str]:
+        """Caption texts of ``video_id`` ordered by ``sen_id`` (numerically when numeric)."""
+        rows = self.store.scan(
+            CAPTIONS, columns=["sen_id", "text"], where=Filter.where(video_id=str(video_id))
+        )
+        pairs = zip(rows["sen_id"].to_pylist(), rows["text"].to_pylist(), strict=True)
+        # Numeric MSR-VTT sen_ids sort as numbers ("9" before "10"), others as text.
+        ordered = sorted(
+            pairs, key=lambda p: (0, int(p[0]), "") if p[0].isdigit() else (1, 0, p[0])
+        )
+        return [text for _, text in ordered]
+
+    def caption_table(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """Every caption row (``sen_id``, ``video_id``, ``text``)."""
+        return self.store.scan(CAPTIONS, columns=columns)
+
+    # searching ----------------------------------------------------------------------------
+    def _resolve_filters(
+        self, categories: Any, split: str | Sequence[str] | None
+    ) -> tuple[frozenset[int] | None, frozenset[str] | None]:
+        cats = None if categories is None else self.category_map.resolve_many(categories)
+        splits = None
+        if split is not None:
+            splits = frozenset([split] if isinstance(split, str) else [str(s) for s in split])
+            known = self.splits()
+            unknown = sorted(splits - set(known))
+            if unknown:
+                raise UnknownSplitError(
+                    f"unknown split {', '.join(map(repr, unknown))}; "
+                    f"the index has: {', '.join(map(repr, sorted(known))) or 'no videos'}"
+                )
+        return cats, splits
+
+    def query_vector(self, query: str | np.ndarray) -> np.ndarray:
+        """A normalised float32 query vector from a vector (or, with an encoder, a text)."""
+        if isinstance(query, str):
+            return self._encode_text(query)
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        if q.shape[0] != self.dim:
+            raise DimensionMismatchError(
+                f"query vector has dimension {q.shape[0]}, the index expects {self.dim}"
+            )
+        if not np.isfinite(q).all():
+            raise ValueError("query vector contains NaN or infinite values")
+        norm = float(np.linalg.norm(q))
+        return q / norm if norm > 0 else q
+
+    def _hits(self, rows: np.ndarray, scores: np.ndarray, m: Gallery) -> list[Hit]:
+        cmap = self.category_map
+        return [
+            Hit(
+                rank=i + 1,
+                video_id=str(m.ids[r]),
+                score=float(s),
+                category=int(m.category[r]),
+                category_name=cmap.name(int(m.category[r])),
+            )
+            for i, (r, s) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True))
+        ]
+
+    def search(
+        self,
+        query: str | np.ndarray,
+        k: int = 10,
+        categories: int | str | Iterable[int | str] | None = None,
+        split: str | Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """The ``k`` videos most similar to ``query`` (exact inner product).
+
+        Args:
+            query: a vector of the index's dimension, or a text (encoded by the index's query
+                encoder, through the head set with :meth:`use_head` if any).
+            k: number of results.
+            categories: category ids or names to restrict to.
+            split: split name(s) to restrict to.
+        """
+        cats, splits = self._resolve_filters(categories, split)
+        q = self.query_vector(query)
+        m = self._get_matrix()
+        rows, scores = m.top_k(q, int(k), m.rows(cats, splits))
+        return self._hits(rows, scores, m)
+
+    def search_many(
+        self,
+        queries: np.ndarray | Sequence[str],
+        k: int = 10,
+        categories: int | str | Iterable[int | str] | None = None,
+        split: str | Sequence[str] | None = None,
+    ) -> list[list[Hit]]:
+        """:meth:`search` for each row of a (n, dim) query matrix (or each text), in one batch."""
+        cats, splits = self._resolve_filters(categories, split)
+        if len(queries) and isinstance(queries[0], str):
+            queries = self.query_encoder.encode(list(queries))
+        mat = np.asarray(queries, dtype=np.float32)
+        if mat.ndim != 2 or mat.shape[1] != self.dim:
+            raise DimensionMismatchError(
+                f"queries must have shape (n, {self.dim}), got {tuple(mat.shape)}"
+            )
+        norms = np.linalg.norm(mat, axis=1, keepdims=True)
+        mat = mat / np.where(norms > 0, norms, 1.0)
+        m = self._get_matrix()
+        results = m.top_k_many(mat, int(k), m.rows(cats, splits))
+        return [self._hits(rows, scores, m) for rows, scores in results]
+
+    def search_store(
+        self,
+        query: str | np.ndarray,
+        k: int = 10,
+        categories: int | str | Iterable[int | str] | None = None,
+        split: str | Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """Like :meth:`search`, but answered by the store's own engine (ANN where it has one)."""
+        cats, splits = self._resolve_filters(categories, split)
+        q = self.query_vector(query)
+        where = Filter.where(
+            category=None if cats is None else sorted(cats),
+            split=None if splits is None else sorted(splits),
+        )
+        rows = self.store.search(VIDEOS, q, int(k), where, columns=["video_id", "category"])
+        return [
+            Hit(
+                i + 1,
+                r["video_id"],
+                float(r["_score"]),
+                int(r["category"]),
+                self.category_map.name(int(r["category"])),
+            )
+            for i, r in enumerate(rows.to_pylist())
+        ]
+
+    def __repr__(self) -> str:
+        return f"Index({self.uri!r}, dim={self.dim}, feature_model={self.feature_model!r})"

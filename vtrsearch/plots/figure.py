@@ -1,0 +1,28 @@
+"""Figure helpers shared by every plot: a pyplot-free Figure, PNG output, the palette."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+DPI = 120
+PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3")
+K_COLORS = ("#9ecae1", "#4292c6", "#08519c")
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure with constrained (tight) layout, not attached to pyplot."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def save_figure(fig: Figure, path: str | Path) -> Path:
+    """Render ``fig`` to a PNG at ``path`` (parent folders created)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=DPI, facecolor="white")
+    return out
