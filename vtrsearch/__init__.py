@@ -19,8 +19,10 @@ if TYPE_CHECKING:
         IndexExistsError,
         IndexNotFoundError,
         IngestError,
+        InvalidSegmentError,
         InvalidVectorError,
         MissingCaptionVectorsError,
+        NoSegmentsError,
         SpaceMismatchError,
         StoreUnavailableError,
         UnknownCategoryError,
@@ -30,12 +32,16 @@ if TYPE_CHECKING:
     from .filters import Filter, In
     from .index.index import Index
     from .index.session import QueryEncoder
-    from .results import Hit, Video
+    from .results import Hit, Moment, Segment, Video
     from .stores import VectorStore, open_store
 
 _EXPORTS: dict[str, str] = {
     "Index": ".index",
     "Hit": ".results",
+    "Moment": ".results",
+    "Segment": ".results",
+    "InvalidSegmentError": ".errors",
+    "NoSegmentsError": ".errors",
     "Video": ".results",
     "QueryEncoder": ".index.session",
     "migrate_index": ".index.migrate",
@@ -72,11 +78,15 @@ __all__ = [
     "IndexExistsError",
     "IndexNotFoundError",
     "IngestError",
+    "InvalidSegmentError",
     "InvalidVectorError",
     "MSRVTT_CATEGORIES",
     "MigrationReport",
     "MissingCaptionVectorsError",
+    "Moment",
+    "NoSegmentsError",
     "QueryEncoder",
+    "Segment",
     "SpaceMismatchError",
     "StoreUnavailableError",
     "UnknownCategoryError",

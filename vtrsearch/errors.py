@@ -49,3 +49,11 @@ class SpaceMismatchError(VtrsearchError, ValueError):
 
 class MissingCaptionVectorsError(VtrsearchError, LookupError):
     """Cached caption vectors are missing for an encoder (run ``vtrsearch encode``)."""
+
+
+class InvalidSegmentError(VtrsearchError, ValueError):
+    """Segments with bad times (``start >= end``, negative, not finite), overlaps or ids."""
+
+
+class NoSegmentsError(VtrsearchError, LookupError):
+    """A moment search or MaxSim pooling on an index (or filter) without segments."""

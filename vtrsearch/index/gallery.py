@@ -8,8 +8,16 @@ few milliseconds, and a filter is the (cached) set of rows it keeps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..errors import NoSegmentsError
+
+if TYPE_CHECKING:
+    from .segment_block import SegmentBlock
+
+POOLS = ("mean", "max")
 
 
 @dataclass
@@ -20,6 +28,7 @@ class Gallery:
     vectors: np.ndarray  # (n, d) float32, C-contiguous, L2-normalised
     category: np.ndarray  # (n,) int32
     split: np.ndarray  # (n,) object array of str
+    segments: SegmentBlock | None = None  # the videos' segments, when the index has any
 
     def __post_init__(self) -> None:
         self._row = {vid: i for i, vid in enumerate(self.ids.tolist())}
@@ -61,17 +70,31 @@ class Gallery:
         self._rows_cache[key] = rows
         return rows
 
+    def require_segments(self) -> SegmentBlock:
+        """The segment block; :class:`NoSegmentsError` when the index has no segments."""
+        if self.segments is None or len(self.segments) == 0:
+            raise NoSegmentsError(
+                "this index has no segments: MaxSim pooling and moment search need per-segment "
+                "vectors (ingest frame-level features or `vtrsearch ingest frames --segments`)"
+            )
+        return self.segments
+
     def top_k(
-        self, query: np.ndarray, k: int, rows: np.ndarray | None = None
+        self, query: np.ndarray, k: int, rows: np.ndarray | None = None, pool: str = "mean"
     ) -> tuple[np.ndarray, np.ndarray]:
         """Exact top-``k`` rows for one query vector, among ``rows`` when given.
 
-        Ties are broken by row order, exactly like a stable descending sort, so the result is
-        identical to brute force.
+        ``pool="mean"`` scores each video by its pooled vector; ``"max"`` by its best segment
+        (MaxSim; a video without segments by its pooled vector). Ties are broken by row order,
+        exactly like a stable descending sort, so the result is identical to brute force.
 
         Returns:
             (rows, scores), best first; fewer than ``k`` when the filter leaves fewer rows.
         """
+        if pool == "max":
+            scores = self.require_segments().pooled_max(query, rows, self.vectors)
+            idx, top = top_k_of_scores(scores, k)
+            return (idx if rows is None else rows[idx]), top
         if rows is None:
             return top_k_of_scores(self.vectors @ query, k)
         if len(rows) * 4 < len(self):  # selective filter: only score the rows it keeps
@@ -82,13 +105,25 @@ class Gallery:
         return rows[idx], top
 
     def top_k_many(
-        self, queries: np.ndarray, k: int, rows: np.ndarray | None = None, chunk: int = 1024
+        self,
+        queries: np.ndarray,
+        k: int,
+        rows: np.ndarray | None = None,
+        chunk: int = 1024,
+        pool: str = "mean",
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """:meth:`top_k` for each row of ``queries`` (one matrix product per chunk)."""
+        segments = self.require_segments() if pool == "max" else None
         gallery = self.vectors if rows is None else self.vectors[rows]
+        if segments is not None:  # keep a chunk's (queries x segments) block near 256 MB
+            chunk = max(1, min(chunk, (1 << 26) // max(1, len(segments))))
         out = []
         for start in range(0, len(queries), chunk):
-            block = queries[start : start + chunk] @ gallery.T
+            part = queries[start : start + chunk]
+            if segments is not None:
+                block = segments.pooled_max_many(part, rows, self.vectors)
+            else:
+                block = part @ gallery.T
             for scores in block:
                 idx, top = top_k_of_scores(scores, k)
                 out.append((idx if rows is None else rows[idx], top))

@@ -20,15 +20,20 @@ from ..errors import (
 from ..filters import Filter
 from ..results import Hit, Video
 from ..stores import UriKind, VectorStore, open_store, uri_kind
-from .gallery import Gallery
+from .gallery import POOLS, Gallery
+from .gallery_loader import load_gallery, table_versions
+from .moments import MomentsMixin
 from .rows import caption_rows, video_rows
 from .schema import (
     CAPTION_KEY,
     CAPTIONS,
     CAPTIONS_SCHEMA,
     PAYLOAD_INDEXES,
+    SEGMENT_KEY,
+    SEGMENTS,
     VIDEO_KEY,
     VIDEOS,
+    segments_schema,
     vectors_from_column,
     videos_schema,
 )
@@ -38,7 +43,7 @@ FORMAT_VERSION = 1
 ProgressFn = Callable[[int, int], None]
 
 
-class Index(QueryMixin):
+class Index(QueryMixin, MomentsMixin):
     """A text-to-video search index stored in LanceDB (default) or Qdrant.
 
     Create one with :meth:`create`, reopen it with :meth:`open`; everything needed to use it
@@ -108,6 +113,9 @@ class Index(QueryMixin):
         )
         store.create_table(
             CAPTIONS, CAPTIONS_SCHEMA, CAPTION_KEY, indexed=PAYLOAD_INDEXES[CAPTIONS]
+        )
+        store.create_table(
+            SEGMENTS, segments_schema(int(dim)), SEGMENT_KEY, indexed=PAYLOAD_INDEXES[SEGMENTS]
         )
         meta = {
             "format_version": FORMAT_VERSION,
@@ -185,7 +193,7 @@ class Index(QueryMixin):
         """
         table = video_rows(data, vectors, self.dim, self.category_map, categories, splits)
         written = self._write(VIDEOS, table, VIDEO_KEY, batch_size, progress)
-        self._matrix = None
+        self._invalidate()
         return written
 
     def add_captions(
@@ -204,21 +212,37 @@ class Index(QueryMixin):
         must already be in the index.
         """
         table = caption_rows(data, video_ids, texts)
-        known = set(self._get_matrix().ids.tolist())
-        missing = sorted(set(table["video_id"].to_pylist()) - known)
+        missing = self._missing_videos(set(table["video_id"].to_pylist()))
         if missing:
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
             raise ValueError(f"{len(missing)} caption(s) refer to videos not in the index: {shown}")
         return self._write(CAPTIONS, table, CAPTION_KEY, batch_size, progress)
 
-    def delete_videos(self, video_ids: Iterable[str]) -> None:
-        """Delete videos and their captions."""
-        ids = tuple(str(v) for v in video_ids)
+    def delete_videos(self, video_ids: str | Iterable[str]) -> None:
+        """Delete videos with their captions and segments (one id or an iterable of ids)."""
+        ids = (video_ids,) if isinstance(video_ids, str) else tuple(str(v) for v in video_ids)
         if not ids:
             return
         self.store.delete(CAPTIONS, Filter.where(video_id=ids))
+        if self.store.has_table(SEGMENTS):
+            self.store.delete(SEGMENTS, Filter.where(video_id=ids))
         self.store.delete(VIDEOS, Filter.where(video_id=ids))
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        """Forget the gallery after a write: the next read reloads it from the store."""
         self._matrix = None
+
+    def _missing_videos(self, video_ids: Iterable[str]) -> list[str]:
+        """Which of ``video_ids`` are not stored, asked of the store (not the cached gallery),
+        so a video another handle just added counts as present."""
+        wanted = sorted(set(video_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = tuple(wanted[start : start + 500])
+            rows = self.store.scan(VIDEOS, columns=["video_id"], where=Filter.where(video_id=chunk))
+            found.update(rows["video_id"].to_pylist())
+        return [v for v in wanted if v not in found]
 
     def _write(
         self, name: str, table: pa.Table, key: str, batch_size: int, progress: ProgressFn | None
@@ -236,16 +260,10 @@ class Index(QueryMixin):
         now = time.monotonic()
         if self._matrix is not None and now - self._checked_at < self.refresh_interval:
             return self._matrix
-        version = self.store.version(VIDEOS)
+        version = table_versions(self.store)
         self._checked_at = now
         if self._matrix is None or version != self._matrix_version:
-            rows = self.store.scan(VIDEOS, columns=["video_id", "category", "split", "vector"])
-            self._matrix = Gallery(
-                ids=np.array(rows["video_id"].to_pylist(), dtype=object),
-                vectors=np.ascontiguousarray(vectors_from_column(rows["vector"], self.dim)),
-                category=rows["category"].to_numpy(zero_copy_only=False).astype(np.int32),
-                split=np.array([s or "" for s in rows["split"].to_pylist()], dtype=object),
-            )
+            self._matrix = load_gallery(self.store, self.dim)
             self._matrix_version = version
         return self._matrix
 
@@ -351,18 +369,39 @@ class Index(QueryMixin):
         norm = float(np.linalg.norm(q))
         return q / norm if norm > 0 else q
 
-    def _hits(self, rows: np.ndarray, scores: np.ndarray, m: Gallery) -> list[Hit]:
-        cmap = self.category_map
-        return [
-            Hit(
-                rank=i + 1,
-                video_id=str(m.ids[r]),
-                score=float(s),
-                category=int(m.category[r]),
-                category_name=cmap.name(int(m.category[r])),
+    def _hits(
+        self, rows: np.ndarray, scores: np.ndarray, m: Gallery, query: np.ndarray | None = None
+    ) -> list[Hit]:
+        """Hits for gallery ``rows``; with segments, each carries its best moment for ``query``."""
+        cmap, block = self.category_map, m.segments
+        hits = []
+        for i, (r, s) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
+            moment: dict[str, Any] = {}
+            if block is not None and query is not None:
+                best = block.best_in_video(query, r)
+                if best is not None:
+                    moment = {
+                        "segment": int(block.segment[best]),
+                        "start": float(block.start[best]),
+                        "end": float(block.end[best]),
+                    }
+            hits.append(
+                Hit(
+                    rank=i + 1,
+                    video_id=str(m.ids[r]),
+                    score=float(s),
+                    category=int(m.category[r]),
+                    category_name=cmap.name(int(m.category[r])),
+                    **moment,
+                )
             )
-            for i, (r, s) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True))
-        ]
+        return hits
+
+    @staticmethod
+    def _check_pool(pool: str) -> str:
+        if pool not in POOLS:
+            raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
+        return pool
 
     def search(
         self,
@@ -370,6 +409,8 @@ class Index(QueryMixin):
         k: int = 10,
         categories: int | str | Iterable[int | str] | None = None,
         split: str | Sequence[str] | None = None,
+        *,
+        pool: str = "mean",
     ) -> list[Hit]:
         """The ``k`` videos most similar to ``query`` (exact inner product).
 
@@ -379,12 +420,15 @@ class Index(QueryMixin):
             k: number of results.
             categories: category ids or names to restrict to.
             split: split name(s) to restrict to.
+            pool: ``"mean"`` scores a video by its pooled vector; ``"max"`` by its best segment
+                (MaxSim; needs segments). With segments, every hit names its best moment.
         """
+        self._check_pool(pool)
         cats, splits = self._resolve_filters(categories, split)
         q = self.query_vector(query)
         m = self._get_matrix()
-        rows, scores = m.top_k(q, int(k), m.rows(cats, splits))
-        return self._hits(rows, scores, m)
+        rows, scores = m.top_k(q, int(k), m.rows(cats, splits), pool=pool)
+        return self._hits(rows, scores, m, q)
 
     def search_many(
         self,
@@ -392,8 +436,11 @@ class Index(QueryMixin):
         k: int = 10,
         categories: int | str | Iterable[int | str] | None = None,
         split: str | Sequence[str] | None = None,
+        *,
+        pool: str = "mean",
     ) -> list[list[Hit]]:
         """:meth:`search` for each row of a (n, dim) query matrix (or each text), in one batch."""
+        self._check_pool(pool)
         cats, splits = self._resolve_filters(categories, split)
         if len(queries) and isinstance(queries[0], str):
             queries = self.query_encoder.encode(list(queries))
@@ -405,8 +452,8 @@ class Index(QueryMixin):
         norms = np.linalg.norm(mat, axis=1, keepdims=True)
         mat = mat / np.where(norms > 0, norms, 1.0)
         m = self._get_matrix()
-        results = m.top_k_many(mat, int(k), m.rows(cats, splits))
-        return [self._hits(rows, scores, m) for rows, scores in results]
+        results = m.top_k_many(mat, int(k), m.rows(cats, splits), pool=pool)
+        return [self._hits(rows, scores, m, mat[i]) for i, (rows, scores) in enumerate(results)]
 
     def search_store(
         self,

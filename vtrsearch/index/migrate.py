@@ -38,6 +38,8 @@ from .schema import (
     CAPTION_VECTORS_PREFIX,
     CAPTIONS,
     PAYLOAD_INDEXES,
+    SEGMENT_KEY,
+    SEGMENTS,
     VIDEO_KEY,
     VIDEOS,
 )
@@ -100,6 +102,8 @@ def table_key(name: str, schema: pa.Schema) -> str:
         return VIDEO_KEY
     if name == CAPTIONS or name.startswith(CAPTION_VECTORS_PREFIX):
         return CAPTION_KEY
+    if name == SEGMENTS:
+        return SEGMENT_KEY
     return schema.names[0]
 
 

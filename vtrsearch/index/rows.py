@@ -17,12 +17,12 @@ from ..errors import DimensionMismatchError, InvalidVectorError
 from .schema import CAPTIONS_SCHEMA, vector_array, videos_schema
 
 
-def _listing(ids: Sequence[str], limit: int = 10) -> str:
+def listing(ids: Sequence[str], limit: int = 10) -> str:
     shown = ", ".join(map(str, ids[:limit]))
     return shown + (f" ... ({len(ids)} in all)" if len(ids) > limit else "")
 
 
-def _as_columns(data: Any) -> dict[str, list | np.ndarray]:
+def as_columns(data: Any) -> dict[str, list | np.ndarray]:
     """Columns of a pandas DataFrame, Arrow table or mapping as a dict of sequences."""
     if isinstance(data, pa.Table):
         return {name: data[name].to_pylist() for name in data.column_names}
@@ -60,12 +60,12 @@ def normalise_vectors(ids: Sequence[str], vectors: Any, dim: int) -> np.ndarray:
         raise ValueError(f"got {len(ids)} ids but {mat.shape[0]} vectors")
     bad = ~np.isfinite(mat).all(axis=1)
     if bad.any():
-        listed = _listing([ids[i] for i in np.flatnonzero(bad)])
+        listed = listing([ids[i] for i in np.flatnonzero(bad)])
         raise InvalidVectorError(f"NaN or infinite values in the vectors of: {listed}")
     norms = np.linalg.norm(mat, axis=1)
     zero = norms == 0
     if zero.any():
-        listed = _listing([ids[i] for i in np.flatnonzero(zero)])
+        listed = listing([ids[i] for i in np.flatnonzero(zero)])
         raise InvalidVectorError(f"all-zero vectors (cannot be normalised) for: {listed}")
     mat /= norms[:, None]
     return mat
@@ -75,7 +75,7 @@ def _check_unique(ids: Sequence[str], what: str) -> None:
     seen: set[str] = set()
     dupes = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
     if dupes:
-        raise ValueError(f"duplicate {what} in one batch: {_listing(sorted(set(dupes)))}")
+        raise ValueError(f"duplicate {what} in one batch: {listing(sorted(set(dupes)))}")
 
 
 def video_rows(
@@ -94,7 +94,7 @@ def video_rows(
         if splits is not None:
             cols["split"] = list(splits)
     else:
-        cols = _as_columns(data)
+        cols = as_columns(data)
     for required in ("video_id", "vector"):
         if required not in cols:
             raise ValueError(f"videos need a {required!r} column; got columns {sorted(cols)}")
@@ -151,7 +151,7 @@ def caption_rows(
             "text": list(texts),
         }
     else:
-        cols = _as_columns(data)
+        cols = as_columns(data)
         if "text" not in cols and "caption" in cols:
             cols["text"] = cols.pop("caption")
     for required in ("sen_id", "video_id", "text"):
@@ -165,7 +165,7 @@ def caption_rows(
         if not isinstance(t, str) or not t.strip()
     ]
     if bad:
-        raise ValueError(f"empty or non-text captions for sen_id: {_listing(bad)}")
+        raise ValueError(f"empty or non-text captions for sen_id: {listing(bad)}")
     return pa.table(
         {
             "sen_id": sen_ids,

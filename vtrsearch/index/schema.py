@@ -14,10 +14,14 @@ __all__ = [
     "CAPTION_KEY",
     "CAPTION_VECTORS_PREFIX",
     "PAYLOAD_INDEXES",
+    "SEGMENTS",
+    "SEGMENT_KEY",
     "VIDEOS",
     "VIDEO_KEY",
     "caption_vectors_schema",
     "caption_vectors_table",
+    "segment_key",
+    "segments_schema",
     "vector_array",
     "vectors_from_column",
     "videos_schema",
@@ -26,15 +30,19 @@ __all__ = [
 #: Table names every store holds for one index.
 VIDEOS = "videos"
 CAPTIONS = "captions"
+SEGMENTS = "segments"
 #: Prefix of the per-encoder caption-vector cache tables (``caption_vectors_<hash>``).
 CAPTION_VECTORS_PREFIX = "caption_vectors_"
 
 VIDEO_KEY = "video_id"
 CAPTION_KEY = "sen_id"
+#: Key of a segment row: ``"<segment>:<video_id>"`` (see :func:`segment_key`).
+SEGMENT_KEY = "segment_key"
 #: Payload fields a server store indexes for filtering, per table (besides each key column).
 PAYLOAD_INDEXES: dict[str, tuple[str, ...]] = {
     VIDEOS: ("category", "split"),
     CAPTIONS: ("video_id",),
+    SEGMENTS: ("video_id",),
 }
 
 
@@ -52,6 +60,33 @@ def videos_schema(dim: int) -> pa.Schema:
             pa.field("vector", pa.list_(pa.float32(), dim)),
         ]
     )
+
+
+def segments_schema(dim: int) -> pa.Schema:
+    """Schema of the segments table: moments of a video (seconds) with their vectors.
+
+    ``thumbnail`` holds optional small JPEG bytes so front ends can show what matched without
+    the media folder.
+    """
+    return pa.schema(
+        [
+            pa.field(SEGMENT_KEY, pa.string(), nullable=False),
+            pa.field("video_id", pa.string(), nullable=False),
+            pa.field("segment", pa.int32(), nullable=False),
+            pa.field("start", pa.float64(), nullable=False),
+            pa.field("end", pa.float64(), nullable=False),
+            pa.field("thumbnail", pa.binary()),
+            pa.field("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+def segment_key(video_id: str, segment: int) -> str:
+    """The row key of segment ``segment`` of ``video_id``.
+
+    The number comes first, so the key is unambiguous whatever characters the id holds.
+    """
+    return f"{int(segment)}:{video_id}"
 
 
 CAPTIONS_SCHEMA = pa.schema(

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-
     from ..eval.report import EvalReport, EvalRow
 
 from .figure import K_COLORS, PALETTE, new_figure, save_figure

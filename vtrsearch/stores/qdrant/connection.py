@@ -7,6 +7,7 @@ imported only when a connection is made.
 from __future__ import annotations
 
 import atexit
+import base64
 import math
 import os
 import re
@@ -287,6 +288,22 @@ def is_not_found(exc: Exception) -> bool:
     )
 
 
+def is_binary(kind: pa.DataType) -> bool:
+    """Binary columns travel as base64 text in payloads (JSON has no bytes)."""
+    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+
+
+def payload_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows of ``table`` as JSON-safe payload dicts (binary columns base64-encoded)."""
+    rows = table.to_pylist()
+    binary = [f.name for f in table.schema if is_binary(f.type)]
+    for row in rows:
+        for name in binary:
+            if row[name] is not None:
+                row[name] = base64.b64encode(row[name]).decode("ascii")
+    return rows
+
+
 def points_to_arrow(points: Sequence[Any], schema: pa.Schema, columns: list[str]) -> pa.Table:
     """Points (records or scored points) as an Arrow table of ``columns``, typed by ``schema``."""
     arrays = []
@@ -297,5 +314,8 @@ def points_to_arrow(points: Sequence[Any], schema: pa.Schema, columns: list[str]
             mat = np.asarray([p.vector for p in points], dtype=np.float32).reshape(-1, dim)
             arrays.append(vector_array(mat).cast(field.type))
         else:
-            arrays.append(pa.array([p.payload.get(col) for p in points], type=field.type))
+            values = [p.payload.get(col) for p in points]
+            if is_binary(field.type):
+                values = [None if v is None else base64.b64decode(v) for v in values]
+            arrays.append(pa.array(values, type=field.type))
     return pa.Table.from_arrays(arrays, schema=pa.schema([schema.field(c) for c in columns]))

@@ -57,6 +57,7 @@ from .connection import (
     QdrantConnection,
     is_not_found,
     parse_uri,
+    payload_rows,
     points_to_arrow,
     to_qdrant_filter,
     vector_matrix,
@@ -336,7 +337,7 @@ class QdrantStore(VectorStore):
             for start in range(0, rows.num_rows, self.batch_size):
                 part = rows.slice(start, self.batch_size)
                 ids = [point_id(k) for k in part[key].to_pylist()]
-                payloads = part.select(payload_cols).to_pylist()
+                payloads = payload_rows(part.select(payload_cols))
                 if info["dim"] is None:
                     vectors: list[Any] = [{}] * len(ids)
                 else:

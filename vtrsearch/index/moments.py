@@ -1,0 +1,220 @@
+"""Segments of :class:`vtrsearch.Index`: writing them, reading them and moment search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import InvalidSegmentError
+from ..filters import Filter
+from ..results import Moment, Segment
+from .schema import PAYLOAD_INDEXES, SEGMENT_KEY, SEGMENTS, segments_schema, vectors_from_column
+from .segment_rows import check_no_overlap, segment_rows
+
+if TYPE_CHECKING:
+    from ..stores import VectorStore
+    from .gallery import Gallery
+
+ProgressFn = Callable[[int, int], None]
+
+
+class MomentsMixin:
+    """Segment writing, reading and moment search, mixed into :class:`vtrsearch.Index`."""
+
+    store: VectorStore
+    dim: int
+
+    # provided by Index
+    def gallery(self) -> Gallery:
+        raise NotImplementedError
+
+    def _resolve_filters(self, categories: Any, split: Any) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def query_vector(self, query: str | np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _write(self, name: str, table: pa.Table, key: str, batch_size: int, progress: Any) -> int:
+        raise NotImplementedError
+
+    def _missing_videos(self, video_ids: Iterable[str]) -> list[str]:
+        raise NotImplementedError
+
+    def _invalidate(self) -> None:
+        raise NotImplementedError
+
+    # writing -------------------------------------------------------------------------------
+    def _ensure_segments_table(self) -> None:
+        if not self.store.has_table(SEGMENTS):
+            self.store.create_table(
+                SEGMENTS, segments_schema(self.dim), SEGMENT_KEY, indexed=PAYLOAD_INDEXES[SEGMENTS]
+            )
+
+    def add_segments(
+        self,
+        data: Any = None,
+        starts: Sequence[float] | None = None,
+        ends: Sequence[float] | None = None,
+        vectors: Any = None,
+        *,
+        segments: Sequence[int] | None = None,
+        thumbnails: Sequence[bytes | None] | None = None,
+        replace: bool = False,
+        batch_size: int = 5000,
+        progress: ProgressFn | None = None,
+    ) -> int:
+        """Add or replace segments of stored videos (upsert on ``(video_id, segment)``).
+
+        Either ``add_segments(frame)`` with a DataFrame / Arrow table holding ``video_id``,
+        ``start``, ``end`` (seconds), ``vector`` and optional ``segment`` (number) and
+        ``thumbnail`` (JPEG bytes), or ``add_segments(video_ids, starts, ends, vectors,
+        segments=..., thumbnails=...)``. Without segment numbers each video's segments are
+        numbered 0, 1, ... in order of start time.
+
+        Everything is validated before anything is written: the videos must be stored,
+        ``0 <= start < end``, finite values, the index's dimension, and no two segments of one
+        video may overlap (including stored segments that this batch does not replace).
+        ``replace=True`` first deletes every stored segment of the batch's videos (use it to
+        re-segment a video). The video's pooled vector is not changed.
+
+        Returns:
+            The number of rows written.
+        """
+        table = segment_rows(
+            data, starts, ends, vectors, self.dim, segments=segments, thumbnails=thumbnails
+        )
+        if table.num_rows == 0:
+            return 0
+        videos = sorted(set(table["video_id"].to_pylist()))
+        missing = self._missing_videos(videos)
+        if missing:
+            shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            raise InvalidSegmentError(
+                f"{len(missing)} video(s) of these segments are not in the index: {shown}"
+            )
+        self._ensure_segments_table()
+        if not replace:
+            self._check_against_stored(table, videos)
+        else:
+            self.store.delete(SEGMENTS, Filter.where(video_id=tuple(videos)))
+        written = self._write(SEGMENTS, table, SEGMENT_KEY, batch_size, progress)
+        self._invalidate()
+        return written
+
+    def _check_against_stored(self, table: pa.Table, videos: list[str]) -> None:
+        stored = self.store.scan(
+            SEGMENTS,
+            columns=[SEGMENT_KEY, "video_id", "segment", "start", "end"],
+            where=Filter.where(video_id=tuple(videos)),
+        )
+        if stored.num_rows == 0:
+            return
+        new_keys = set(table[SEGMENT_KEY].to_pylist())
+        kept = [i for i, k in enumerate(stored[SEGMENT_KEY].to_pylist()) if k not in new_keys]
+        if not kept:
+            return
+        old = stored.take(kept)
+        ids = table["video_id"].to_pylist() + old["video_id"].to_pylist()
+        seg = np.concatenate([table["segment"].to_numpy(), old["segment"].to_numpy()])
+        start = np.concatenate([table["start"].to_numpy(), old["start"].to_numpy()])
+        end = np.concatenate([table["end"].to_numpy(), old["end"].to_numpy()])
+        try:
+            check_no_overlap(ids, seg, start, end)
+        except InvalidSegmentError as exc:
+            raise InvalidSegmentError(
+                f"{exc} (with the segments already stored; pass replace=True to re-segment)"
+            ) from None
+
+    # reading -------------------------------------------------------------------------------
+    def has_segments(self) -> bool:
+        """Whether any video of the index has segments."""
+        block = self.gallery().segments
+        return block is not None and len(block) > 0
+
+    def segments(self, video_id: str, *, vectors: bool = True) -> list[Segment]:
+        """The stored segments of ``video_id``, in time order (empty when it has none)."""
+        if not self.store.has_table(SEGMENTS):
+            return []
+        columns = ["video_id", "segment", "start", "end", "thumbnail"]
+        if vectors:
+            columns.append("vector")
+        rows = self.store.scan(
+            SEGMENTS, columns=columns, where=Filter.where(video_id=str(video_id))
+        )
+        if rows.num_rows == 0:
+            return []
+        mats = (
+            vectors_from_column(rows["vector"], self.dim)
+            if vectors
+            else np.zeros((rows.num_rows, 0), dtype=np.float32)
+        )
+        out = [
+            Segment(
+                video_id=r["video_id"],
+                segment=int(r["segment"]),
+                start=float(r["start"]),
+                end=float(r["end"]),
+                vector=mats[i],
+                thumbnail=r["thumbnail"],
+            )
+            for i, r in enumerate(rows.select(columns[:5]).to_pylist())
+        ]
+        return sorted(out, key=lambda s: (s.start, s.segment))
+
+    def thumbnail(self, video_id: str, segment: int) -> bytes | None:
+        """JPEG bytes of one segment's thumbnail, or ``None`` (no such segment or no thumbnail)."""
+        if not self.store.has_table(SEGMENTS):
+            return None
+        from .schema import segment_key
+
+        rows = self.store.scan(
+            SEGMENTS,
+            columns=["thumbnail"],
+            where=Filter.where(segment_key=segment_key(str(video_id), int(segment))),
+        )
+        return rows["thumbnail"][0].as_py() if rows.num_rows else None
+
+    # searching -----------------------------------------------------------------------------
+    def search_moments(
+        self,
+        query: str | np.ndarray,
+        k: int = 10,
+        per_video: int = 1,
+        categories: int | str | Iterable[int | str] | None = None,
+        split: str | Sequence[str] | None = None,
+    ) -> list[Moment]:
+        """The ``k`` segments most similar to ``query``, at most ``per_video`` from one video.
+
+        Exact (inner product over every segment the filters keep); ties broken by video row,
+        then start. Text queries go through the index's encoder and head, like :meth:`search`.
+
+        Raises:
+            NoSegmentsError: the index has no segments.
+        """
+        if int(per_video) < 1:
+            raise ValueError(f"per_video must be at least 1, got {per_video}")
+        cats, splits = self._resolve_filters(categories, split)
+        q = self.query_vector(query)
+        m = self.gallery()
+        block = m.require_segments()
+        rows, scores = block.top_moments(q, int(k), int(per_video), m.rows(cats, splits))
+        cmap = self.category_map  # type: ignore[attr-defined]
+        out = []
+        for i, (r, s) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
+            v = int(block.video_row[r])
+            out.append(
+                Moment(
+                    rank=i + 1,
+                    video_id=str(m.ids[v]),
+                    segment=int(block.segment[r]),
+                    start=float(block.start[r]),
+                    end=float(block.end[r]),
+                    score=float(s),
+                    category=int(m.category[v]),
+                    category_name=cmap.name(int(m.category[v])),
+                )
+            )
+        return out
