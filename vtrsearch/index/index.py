@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -40,6 +41,37 @@ from .schema import (
 from .text_queries import QueryMixin
 
 FORMAT_VERSION = 1
+#: Metadata keys every complete index has (written in one store write by :meth:`Index.create`).
+REQUIRED_METADATA = ("format_version", "dim", "categories")
+logger = logging.getLogger(__name__)
+
+
+def _is_complete(meta: Mapping[str, Any]) -> bool:
+    return all(key in meta for key in REQUIRED_METADATA)
+
+
+def _new_metadata(
+    dim: int,
+    feature_model: str | None,
+    encoder: str | None,
+    categories: Mapping[int, str] | Sequence[str] | None,
+) -> dict[str, Any]:
+    if categories is None:
+        cmap = CategoryMap.msrvtt()
+    elif isinstance(categories, Mapping):
+        cmap = CategoryMap(categories)
+    else:
+        cmap = CategoryMap(dict(enumerate(categories)))
+    return {
+        "format_version": FORMAT_VERSION,
+        "dim": dim,
+        "feature_model": feature_model,
+        "encoder": encoder,
+        "categories": cmap.to_json(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -93,52 +125,59 @@ class Index(QueryMixin, MomentsMixin):
             encoder = canonical_spec(encoder)
             check_space(encoder, feature_model)
         store = open_store(uri, **store_options)
-        if store.exists():
-            if not exist_ok:
-                raise IndexExistsError(f"an index already exists at {uri}")
-            index = cls(store, store.get_metadata())
-            if index.dim != int(dim):
-                raise DimensionMismatchError(
-                    f"index at {uri} has dim {index.dim}, asked for dim {dim}"
+        with store.write_lock():  # two creators never interleave; a half-made index is finished
+            existing = store.get_metadata() if store.exists() else {}
+            if _is_complete(existing):
+                if not exist_ok:
+                    raise IndexExistsError(f"an index already exists at {uri}")
+                index = cls(store, existing)
+                if index.dim != int(dim):
+                    raise DimensionMismatchError(
+                        f"index at {uri} has dim {index.dim}, asked for dim {dim}"
+                    )
+                return index
+            if existing:
+                logger.warning(
+                    "index at %s was left half-made (a killed create?); finishing it", uri
                 )
-            return index
-        if categories is None:
-            cmap = CategoryMap.msrvtt()
-        elif isinstance(categories, Mapping):
-            cmap = CategoryMap(categories)
-        else:
-            cmap = CategoryMap(dict(enumerate(categories)))
-        store.create_table(
-            VIDEOS, videos_schema(int(dim)), VIDEO_KEY, indexed=PAYLOAD_INDEXES[VIDEOS]
-        )
-        store.create_table(
-            CAPTIONS, CAPTIONS_SCHEMA, CAPTION_KEY, indexed=PAYLOAD_INDEXES[CAPTIONS]
-        )
-        store.create_table(
-            SEGMENTS, segments_schema(int(dim)), SEGMENT_KEY, indexed=PAYLOAD_INDEXES[SEGMENTS]
-        )
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "dim": int(dim),
-            "feature_model": feature_model,
-            "encoder": encoder,
-            "categories": cmap.to_json(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        store.set_metadata(meta)  # written last: its presence marks a complete index
+            meta = _new_metadata(int(dim), feature_model, encoder, categories)
+            for name, schema, key in (
+                (VIDEOS, videos_schema(int(dim)), VIDEO_KEY),
+                (CAPTIONS, CAPTIONS_SCHEMA, CAPTION_KEY),
+                (SEGMENTS, segments_schema(int(dim)), SEGMENT_KEY),
+            ):
+                store.create_table(name, schema, key, indexed=PAYLOAD_INDEXES[name])
+            store.set_metadata(meta)  # one write, last: its presence marks a complete index
         return cls(store, meta)
 
     @classmethod
     def open(cls, uri: str | Path, **store_options: Any) -> Index:
-        """Open an existing index; raises :class:`IndexNotFoundError` when there is none."""
+        """Open an existing index.
+
+        Raises:
+            IndexNotFoundError: nothing is there, or only a half-made index (a create that
+                was killed; ``Index.create(uri, ..., exist_ok=True)`` finishes it).
+        """
         if uri_kind(uri) is UriKind.LANCE_DIR and not Path(uri).exists():
             raise IndexNotFoundError(f"no vtrsearch index at {uri} (the path does not exist)")
         store = open_store(uri, **store_options)
-        if not store.exists():
+        meta = store.get_metadata() if store.exists() else {}
+        if not meta:
             raise IndexNotFoundError(
                 f"no vtrsearch index at {uri}; create one with Index.create or `vtrsearch ingest`"
             )
-        return cls(store, store.get_metadata())
+        if not _is_complete(meta):
+            missing = ", ".join(k for k in REQUIRED_METADATA if k not in meta)
+            raise IndexNotFoundError(
+                f"the index at {uri} is incomplete (metadata lacks {missing}: a create that was "
+                "interrupted?); run Index.create(..., exist_ok=True) or `vtrsearch ingest` again "
+                "to finish it"
+            )
+        if not all(store.has_table(t) for t in (VIDEOS, CAPTIONS)):
+            raise IndexNotFoundError(
+                f"the index at {uri} is damaged: its videos or captions table is missing"
+            )
+        return cls(store, meta)
 
     @property
     def uri(self) -> str:
@@ -250,7 +289,8 @@ class Index(QueryMixin, MomentsMixin):
         total = table.num_rows
         done = 0
         for start in range(0, total, max(1, batch_size)):
-            done += self.store.upsert(name, table.slice(start, batch_size), key)
+            with self.store.write_lock():
+                done += self.store.upsert(name, table.slice(start, batch_size), key)
             if progress is not None:
                 progress(done, total)
         return done

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from numbers import Integral, Real
 from typing import Any
 
@@ -179,6 +180,14 @@ class VectorStore(ABC):
     @abstractmethod
     def set_metadata(self, values: dict[str, Any]) -> None:
         """Merge ``values`` into the metadata document (JSON-serialisable values)."""
+
+    def write_lock(self) -> AbstractContextManager[Any]:
+        """A lock that serialises writers of this store across processes (re-entrant).
+
+        Stores whose upserts cannot duplicate keys under concurrency (Qdrant: a point id is a
+        hash of its key) need none; the default is a no-op.
+        """
+        return nullcontext()
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (optional)."""

@@ -3,12 +3,20 @@
 Filters become ``lancedb.expr`` expressions (``col(...).isin([...])``), never SQL text, after
 :func:`~.base.typed_conditions` dropped values of the wrong kind (so behaviour matches Qdrant);
 upserts are ``merge_insert`` on the key column, one atomic commit per batch.
+
+Concurrent writers: LanceDB commits two ``merge_insert`` calls made from the same table version
+without noticing that both inserted the same new key, so two processes upserting one id would
+both insert it. Every write of a local index therefore holds an inter-process lock
+(``<index>/.vtrsearch-write.lock``, an ``flock`` released by the kernel if the holder dies) and
+reads the latest version inside it. Object-store URIs (``s3://``...) have no such lock: use one
+writer at a time there.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from functools import reduce
 from pathlib import Path
@@ -20,8 +28,10 @@ import pyarrow as pa
 from ..errors import StoreUnavailableError
 from ..filters import Filter
 from .base import SCORE, VectorStore, typed_conditions
+from .uri import local_dir
 
 META_TABLE = "_meta"
+LOCK_FILE = ".vtrsearch-write.lock"
 _META_SCHEMA = pa.schema(
     [pa.field("key", pa.string(), nullable=False), pa.field("value", pa.string())]
 )
@@ -56,6 +66,9 @@ class LanceStore(VectorStore):
         except Exception as exc:  # pragma: no cover - depends on the URI scheme
             raise StoreUnavailableError(f"cannot open LanceDB at {self.uri}: {exc}") from exc
         self._tables: dict[str, Any] = {}
+        folder = local_dir(self.uri)
+        self._lock_path = None if folder is None else folder / LOCK_FILE
+        self._lock: Any = None
 
     # tables -------------------------------------------------------------------------------
     def _table(self, name: str):
@@ -114,6 +127,16 @@ class LanceStore(VectorStore):
     def table_schema(self, name: str) -> pa.Schema:
         return self._table(name).schema
 
+    def write_lock(self) -> AbstractContextManager[Any]:
+        if self._lock_path is None:
+            return nullcontext()
+        if self._lock is None:
+            from filelock import FileLock
+
+            self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = FileLock(str(self._lock_path))
+        return self._lock
+
     # rows ---------------------------------------------------------------------------------
     def upsert(self, name: str, rows: pa.Table, key: str) -> int:
         if rows.num_rows == 0:
@@ -121,12 +144,14 @@ class LanceStore(VectorStore):
         table = self._table(name)
         schema = table.schema
         rows = rows.select(schema.names).cast(schema)
-        (
-            table.merge_insert(key)
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute(rows)
-        )
+        with self.write_lock():
+            table.checkout_latest()  # merge against every row committed before the lock
+            (
+                table.merge_insert(key)
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(rows)
+            )
         return rows.num_rows
 
     def scan(
@@ -209,7 +234,6 @@ class LanceStore(VectorStore):
         return {row["key"]: json.loads(row["value"]) for row in rows}
 
     def set_metadata(self, values: dict[str, Any]) -> None:
-        self.create_table(META_TABLE, _META_SCHEMA, "key")
         rows = pa.table(
             {
                 "key": list(values),
@@ -217,4 +241,8 @@ class LanceStore(VectorStore):
             },
             schema=_META_SCHEMA,
         )
-        self.upsert(META_TABLE, rows, "key")
+        with self.write_lock():
+            if self.has_table(META_TABLE):
+                self.upsert(META_TABLE, rows, "key")
+            else:  # one commit creates the table with its rows: never an empty _meta
+                self._tables[META_TABLE] = self._db.create_table(META_TABLE, data=rows)
