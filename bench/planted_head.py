@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from vtrsearch.eval.metrics import evaluate
-from vtrsearch.heads.head import HeadConfig, load_head
+from vtrsearch.heads import HeadConfig, load_head
 from vtrsearch.tables import format_table
 from vtrsearch.trainer import TrainConfig, train_head
 
@@ -69,7 +69,7 @@ def main() -> None:
         untrained_dir = f"{a}/untrained"
         import torch
 
-        from vtrsearch.heads.head import build_head, save_head
+        from vtrsearch.heads import build_head, save_head
 
         torch.manual_seed(args.seed)
         save_head(build_head(trained.config), trained.config, untrained_dir)

@@ -23,7 +23,7 @@ import time
 import numpy as np
 import torch
 
-from vtrsearch.heads.head import HeadConfig, build_head
+from vtrsearch.heads import HeadConfig, build_head
 from vtrsearch.trainer import TrainConfig, train_head
 
 

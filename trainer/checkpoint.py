@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from vtrsearch.heads.head import atomic_write_bytes
+from vtrsearch.heads.io import atomic_write_bytes
 
 __all__ = [
     "CHECKPOINT_DIR",

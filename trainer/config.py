@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vtrsearch.heads.head import HeadConfig
+from vtrsearch.heads.config import HeadConfig
 
 __all__ = ["HARD_NEGATIVE_MODES", "TrainConfig", "TrainResult"]
 

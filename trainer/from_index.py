@@ -16,7 +16,7 @@ import numpy as np
 
 from vtrsearch.encoders.space import canonical_spec
 from vtrsearch.errors import DimensionMismatchError
-from vtrsearch.heads.head import HeadConfig
+from vtrsearch.heads.config import HeadConfig
 from vtrsearch.index.caption_cache import caption_vectors, encode_captions
 from vtrsearch.index.index import Index
 

@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from vtrsearch.heads.head import HeadConfig, build_head, save_head
+from vtrsearch.heads.config import HeadConfig
+from vtrsearch.heads.io import save_head
+from vtrsearch.heads.module import build_head
 
 from .checkpoint import CHECKPOINT_DIR, CheckpointError, read_checkpoint, strip_prefix
 from .checkpoint import write_checkpoint as _write_checkpoint

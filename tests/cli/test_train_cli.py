@@ -92,7 +92,7 @@ def test_train_register_search_and_eval_with_a_head(index_uri, tmp_path, tiny_te
 
 
 def test_mismatched_heads_are_refused(index_uri, tmp_path, tiny_text):
-    from vtrsearch.heads.head import HeadConfig, build_head, save_head
+    from vtrsearch.heads import HeadConfig, build_head, save_head
 
     index = Index.open(index_uri)
     wrong_out = HeadConfig(in_dim=32, out_dim=64, base_encoder=tiny_text)

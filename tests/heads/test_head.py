@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from vtrsearch.heads.head import (
+from vtrsearch.heads import (
     CONFIG_FILE,
     WEIGHTS_FILE,
     HeadConfig,
@@ -51,7 +51,7 @@ def test_config_residual_auto_and_validation() -> None:
 
 
 def test_projection_head_class_and_forward() -> None:
-    from vtrsearch.heads.head import ProjectionHead
+    from vtrsearch.heads.module import ProjectionHead
 
     cfg = HeadConfig(12, 20, hidden_dim=16, depth=3, dropout=0.0)
     head = _head(cfg)

@@ -86,7 +86,7 @@ def make_head(path: Path, *, in_dim: int = 384, out_dim: int = 384, seed: int = 
     """A residual head near the identity (small random last layer), base encoder MiniLM."""
     import torch
 
-    from vtrsearch.heads.head import HeadConfig, build_head, save_head
+    from vtrsearch.heads import HeadConfig, build_head, save_head
 
     torch.manual_seed(seed)
     cfg = HeadConfig(

@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from vtrsearch.heads.head import HeadConfig, load_head
+from vtrsearch.heads import HeadConfig, load_head
 from vtrsearch.trainer import (
     ContrastiveLoss,
     HardNegativeMiner,

@@ -66,7 +66,7 @@ def head_dir(tmp_path_factory) -> str:
     """A small residual head 384 -> 384 with perturbed weights (so it ranks differently)."""
     import torch
 
-    from vtrsearch.heads.head import HeadConfig, build_head, save_head
+    from vtrsearch.heads import HeadConfig, build_head, save_head
 
     torch.manual_seed(0)
     cfg = HeadConfig(384, 384, hidden_dim=32, depth=2, dropout=0.0)

@@ -49,7 +49,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Run ``vtrsearch train``."""
-    from ..heads.head import HeadConfig
+    from ..heads.config import HeadConfig
     from ..index.index import Index
     from ..tables import format_table
     from ..trainer import TrainConfig

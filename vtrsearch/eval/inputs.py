@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import DimensionMismatchError, MissingCaptionVectorsError, UnknownSplitError
 
 if TYPE_CHECKING:
-    from ..heads.head import LoadedHead
+    from ..heads.io import LoadedHead
     from ..index.caption_cache import CaptionVectors
     from ..index.index import Index
 
@@ -106,7 +106,7 @@ def check_baseline_space(spec: str, index: Index, foreign: bool) -> None:
 def load_checked_head(index: Index, ref: str | Path, foreign: bool) -> LoadedHead:
     """Load a head (a directory or a registered name) and check it against the index."""
     from ..encoders.space import UnknownSpaceWarning, check_space
-    from ..heads.head import load_head
+    from ..heads.io import load_head
 
     path = Path(ref)
     registered = index.heads()

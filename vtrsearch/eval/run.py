@@ -43,7 +43,7 @@ from .metrics import (
 from .report import EvalReport, EvalRow, QueryExample, RowData
 
 if TYPE_CHECKING:
-    from ..heads.head import LoadedHead
+    from ..heads.io import LoadedHead
     from ..index.caption_cache import CaptionVectors
     from ..index.index import Index
 

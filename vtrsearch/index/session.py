@@ -108,7 +108,7 @@ class QueryEncoder:
 
 def _load_head(head: Any, device: str | None) -> Any:
     if isinstance(head, (str, Path)):
-        from ..heads.head import load_head
+        from ..heads.io import load_head
 
         return load_head(head, device=device)
     return head

@@ -1,173 +1,32 @@
-"""Learned projection head mapping frozen text-encoder vectors into a video feature space.
+"""Save and load head directories: ``model.safetensors`` (weights) + ``config.json``.
 
-A head lives in a directory holding ``model.safetensors`` (weights) and ``config.json``
-(a :class:`HeadConfig`). Loading never unpickles anything.
-
-Importing this module does not import torch (``vtrsearch --help`` must stay instant): torch
-is imported inside functions and the :class:`ProjectionHead` ``nn.Module`` class is built on
-first access (``vtrsearch.heads.head.ProjectionHead`` resolves lazily through ``__getattr__``).
+Loading never unpickles anything. Importing this module does not import torch (``vtrsearch
+--help`` must stay instant): torch, safetensors and :mod:`vtrsearch.heads.module` are imported
+inside the functions that need them.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .config import (
+    CONFIG_FILE,
+    HEAD_FORMAT,
+    HEAD_FORMAT_VERSION,
+    WEIGHTS_FILE,
+    HeadConfig,
+    HeadLoadError,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import numpy as np
     import torch
 
-__all__ = [
-    "CONFIG_FILE",
-    "HEAD_FORMAT",
-    "WEIGHTS_FILE",
-    "HeadConfig",
-    "HeadLoadError",
-    "LoadedHead",
-    "ProjectionHead",  # noqa: F822 - resolved lazily by __getattr__
-    "build_head",
-    "load_head",
-    "save_head",
-]
-
-WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "config.json"
-HEAD_FORMAT = "vtrsearch-projection-head"
-HEAD_FORMAT_VERSION = 1
-
-
-class HeadLoadError(ValueError):
-    """A head directory exists but its files are missing, corrupt or inconsistent."""
-
-
-@dataclass
-class HeadConfig:
-    """Architecture and provenance of a projection head.
-
-    Attributes:
-        in_dim: Dimension of the (frozen) text-encoder vectors.
-        out_dim: Dimension of the video feature space.
-        hidden_dim: Width of the hidden layers.
-        depth: Number of linear layers (1 = a single linear map).
-        dropout: Dropout probability after each hidden activation.
-        residual: ``out = normalize(x + mlp(x))``. ``None`` resolves to ``in_dim == out_dim``;
-            ``True`` requires equal dims. The last layer of a residual head starts at zero, so
-            an untrained residual head is the identity (on normalised inputs).
-        normalize_input: L2-normalise inputs before the MLP (robust to cached vectors that
-            were or were not normalised).
-        base_encoder: Spec string of the text encoder whose vectors the head consumes.
-        feature_model: Name of the video feature space the head maps into.
-        training: Training arguments (free-form, JSON-serialisable).
-        metrics: Validation metrics (free-form, JSON-serialisable).
-    """
-
-    in_dim: int = 512
-    out_dim: int = 1024
-    hidden_dim: int = 1024
-    depth: int = 2
-    dropout: float = 0.1
-    residual: bool | None = None
-    normalize_input: bool = True
-    base_encoder: str | None = None
-    feature_model: str | None = None
-    training: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for name in ("in_dim", "out_dim", "hidden_dim", "depth"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"HeadConfig.{name} must be a positive int, got {value!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"HeadConfig.dropout must be in [0, 1), got {self.dropout!r}")
-        if self.residual is None:
-            self.residual = self.in_dim == self.out_dim
-        elif self.residual and self.in_dim != self.out_dim:
-            raise ValueError(
-                f"residual head needs in_dim == out_dim, got {self.in_dim} != {self.out_dim}"
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dict (the ``config.json`` payload, minus format keys)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> HeadConfig:
-        """Build a config from a dict, ignoring unknown keys (forward compatibility)."""
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-# ----------------------------------------------------------------------------- module class
-
-_HEAD_CLASS: type | None = None
-
-
-def _projection_head_class() -> type:
-    """Build (once) and return the ``ProjectionHead`` ``nn.Module`` class."""
-    global _HEAD_CLASS
-    if _HEAD_CLASS is not None:
-        return _HEAD_CLASS
-
-    import torch.nn.functional as F
-    from torch import nn
-
-    class ProjectionHead(nn.Module):
-        """MLP projection head; ``forward`` returns L2-normalised ``out_dim`` features.
-
-        Layout for ``depth`` d: ``(Linear -> GELU -> Dropout) x (d-1)`` then a final
-        ``Linear`` to ``out_dim``; residual heads add the input before normalising.
-        """
-
-        def __init__(self, config: HeadConfig) -> None:
-            super().__init__()
-            self.config = config
-            layers: list[nn.Module] = []
-            dim = config.in_dim
-            for _ in range(config.depth - 1):
-                layers += [nn.Linear(dim, config.hidden_dim), nn.GELU(), nn.Dropout(config.dropout)]
-                dim = config.hidden_dim
-            layers.append(nn.Linear(dim, config.out_dim))
-            self.mlp = nn.Sequential(*layers)
-            if config.residual:
-                nn.init.zeros_(self.mlp[-1].weight)
-                nn.init.zeros_(self.mlp[-1].bias)
-
-        @property
-        def residual(self) -> bool:
-            """Whether the head adds its input to the MLP output."""
-            return bool(self.config.residual)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            """Project ``(..., in_dim)`` vectors to L2-normalised ``(..., out_dim)`` features."""
-            if self.config.normalize_input:
-                x = F.normalize(x, dim=-1)
-            y = self.mlp(x)
-            if self.config.residual:
-                y = y + x
-            return F.normalize(y, dim=-1)
-
-    ProjectionHead.__module__ = __name__
-    ProjectionHead.__qualname__ = "ProjectionHead"
-    _HEAD_CLASS = ProjectionHead
-    return ProjectionHead
-
-
-def __getattr__(name: str) -> Any:
-    if name == "ProjectionHead":
-        return _projection_head_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def build_head(config: HeadConfig) -> torch.nn.Module:
-    """Instantiate a freshly initialised :class:`ProjectionHead` (uses torch's global RNG)."""
-    return _projection_head_class()(config)
-
-
-# ----------------------------------------------------------------------------- save / load
+__all__ = ["LoadedHead", "atomic_write_bytes", "load_head", "save_head"]
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -310,6 +169,8 @@ def load_head(path: str | os.PathLike[str], device: Any = None) -> LoadedHead:
     import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
+
+    from .module import build_head
 
     root = Path(path)
     if not root.is_dir():
