@@ -111,14 +111,11 @@ class SearchEngine:
         Raises:
             FileNotFoundError: ``ref`` is neither a registered head nor a directory.
         """
-        if ref in self.heads:
+        from vtrsearch.heads.resolve import resolve_head_dir
+
+        path = resolve_head_dir(ref, self.heads)
+        if ref in self.heads and path == Path(self.heads[ref]):
             return ref
-        path = Path(ref).expanduser()
-        if not path.is_dir():
-            names = ", ".join(sorted(self.heads)) or "none"
-            raise FileNotFoundError(
-                f"projection head not found: {ref} (heads registered with the index: {names})"
-            )
         resolved = str(path.resolve())
         for name, where in self.heads.items():
             if where == resolved:

@@ -107,16 +107,9 @@ def load_checked_head(index: Index, ref: str | Path, foreign: bool) -> LoadedHea
     """Load a head (a directory or a registered name) and check it against the index."""
     from ..encoders.space import UnknownSpaceWarning, check_space
     from ..heads.io import load_head
+    from ..heads.resolve import resolve_head_dir
 
-    path = Path(ref)
-    registered = index.heads()
-    if not path.is_dir() and str(ref) in registered:
-        path = Path(registered[str(ref)])
-    if not path.is_dir():
-        names = ", ".join(sorted(registered)) or "none"
-        raise FileNotFoundError(
-            f"projection head directory not found: {ref} (heads registered with the index: {names})"
-        )
+    path = resolve_head_dir(ref, index.heads())
     head = load_head(path)
     if not head.config.base_encoder:
         raise ValueError(f"head {path} does not record its base encoder (config base_encoder)")

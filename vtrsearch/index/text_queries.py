@@ -55,9 +55,14 @@ class QueryMixin:
 
         ``path`` is a head directory or the name of a head registered with the index. The
         head's input must match its base encoder's dimension and its output the index's.
+
+        Raises:
+            HeadNotFoundError: ``path`` is neither a directory nor a registered head.
         """
-        if path is not None and not Path(path).exists() and str(path) in self.heads():
-            path = self.heads()[str(path)]
+        if path is not None:
+            from ..heads.resolve import resolve_head_dir
+
+            path = resolve_head_dir(path, self.heads())
         previous = (self._head_path, self._query)
         self._head_path = None if path is None else str(path)
         self._query = None
