@@ -164,7 +164,7 @@ def ingest_frames(
             f"the index's video vectors come from {target.feature_model!r}; encoding more "
             f"videos with {encoder.spec!r} would mix two spaces"
         )
-    existing = set() if overwrite else set(target.video_ids())
+    existing = set() if overwrite else set(target.gallery().ids.tolist())
     todo = [vid for vid in sorted(media) if vid not in existing]
     report = FramesReport(target.uri, 0, len(media) - len(todo))
     with tqdm(total=len(todo), desc="encoding videos", unit="video", disable=not progress) as bar:
@@ -200,7 +200,7 @@ def ingest_frames(
             if on_chunk is not None:
                 on_chunk(start + len(todo[start : start + chunk_size]), len(todo))
     if ann is not None:
-        stored = set(target.video_ids())
+        stored = set(target.gallery().ids.tolist())
         caps = [c for c in ann.captions if c[1] in stored]
         if caps:
             sen_ids, vids, texts = (list(col) for col in zip(*caps, strict=True))

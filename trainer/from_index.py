@@ -34,13 +34,15 @@ def training_arrays(
     if encode_missing:
         encode_captions(index, spec, progress=progress)
     cached = caption_vectors(index, spec)
-    ids, vectors = index.video_vectors()
-    row = {vid: i for i, vid in enumerate(ids.tolist())}
-    caption_video = np.fromiter(
-        (row[v] for v in cached.video_ids), dtype=np.int64, count=len(cached.video_ids)
-    )
-    splits = np.asarray(index.gallery().split, dtype=str)
-    return cached.vectors, caption_video, np.asarray(vectors), splits
+    gallery = index.gallery()  # one snapshot: ids, vectors and splits stay row-aligned
+    rows = [gallery.row(v) for v in cached.video_ids]
+    missing = sorted({v for v, r in zip(cached.video_ids, rows, strict=True) if r is None})
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        raise ValueError(f"captions refer to {len(missing)} video(s) not in the index: {shown}")
+    caption_video = np.asarray(rows, dtype=np.int64)
+    splits = np.asarray(gallery.split, dtype=str)
+    return cached.vectors, caption_video, np.asarray(gallery.vectors), splits
 
 
 def train_from_index(

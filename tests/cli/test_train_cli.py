@@ -116,4 +116,4 @@ def test_mismatched_heads_are_refused(index_uri, tmp_path, tiny_text):
         index.search("a dog")
     with pytest.raises(FileNotFoundError):
         index.use_head(tmp_path / "missing")
-    assert np.isfinite(index.video_vectors()[1]).all()
+    assert np.isfinite(index.gallery().vectors).all()

@@ -75,6 +75,17 @@ def test_create_add_and_basic_properties(index):
     assert index.get("nope") is None
 
 
+def test_gallery_split_rows(index):
+    g = index.gallery()
+    test_rows = g.split_rows("test")
+    assert sorted(g.ids[test_rows].tolist()) == sorted(f"video{i}" for i in range(0, 200, 3))
+    assert np.all(np.diff(test_rows) > 0)  # sorted, like the gallery
+    assert len(g.split_rows("train")) == 133 and len(g.split_rows("nope")) == 0
+    assert g.split_rows(None).tolist() == list(range(200))
+    row = g.row("video7")
+    assert row is not None and np.allclose(g.vectors[row], index.get("video7").vector)
+
+
 def test_search_matches_brute_force_with_filters(index, rng):
     queries = rng.normal(size=(25, DIM)).astype(np.float32)
     for q in queries:

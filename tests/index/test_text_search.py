@@ -118,6 +118,25 @@ def test_caption_cache_is_resumable_and_keyed_by_spec(text_index, minilm):
         caption_vectors(text_index, "hf-clip:/nonexistent/other")
 
 
+def test_training_arrays_are_row_aligned(text_index):
+    from vtrsearch.trainer.from_index import training_arrays
+
+    text_index.add_videos(
+        ["video1", "video3"],
+        np.stack([text_index.get(v).vector for v in ("video1", "video3")]),
+        categories=[CATEGORIES["video1"], CATEGORIES["video3"]],
+        splits=["validate", "test"],
+    )
+    caps, caption_video, videos, splits = training_arrays(text_index, MINILM, progress=False)
+    cached = caption_vectors(text_index, MINILM)
+    assert np.array_equal(caps, cached.vectors) and len(caption_video) == len(cached.sen_ids)
+    for video_id, row in zip(cached.video_ids, caption_video.tolist(), strict=True):
+        stored = text_index.get(video_id)
+        assert np.allclose(videos[row], stored.vector, atol=1e-6)
+        assert splits[row] == stored.split
+    assert sorted(splits.tolist()) == ["", "", "test", "validate"]
+
+
 def test_cache_table_left_by_a_kill_before_its_metadata_is_recovered(text_index, minilm):
     from vtrsearch.index.caption_cache import cache_info
     from vtrsearch.index.schema import caption_vectors_schema, caption_vectors_table

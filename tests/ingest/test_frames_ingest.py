@@ -48,9 +48,9 @@ def test_real_clips_encoded_end_to_end(media, tmp_path, tiny_spec):
     assert report.videos == len(real) + 1 == 6
     assert list(report.failed) == ["video9999"] and "video9999.mp4" in report.failed["video9999"]
     index = Index.open(tmp_path / "idx")
-    assert set(index.video_ids()) == real | {"video5000"}
+    assert set(index.gallery().ids.tolist()) == real | {"video5000"}
     assert index.feature_model == tiny_spec and index.dim == 32
-    _, vecs = index.video_vectors()
+    vecs = index.gallery().vectors
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     assert len({tuple(np.round(v, 4)) for v in vecs}) == 6  # distinct clips, distinct vectors
     # re-running skips what is stored: resumable, no duplicates

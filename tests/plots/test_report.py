@@ -72,7 +72,7 @@ def keyframes(onek, tmp_path_factory) -> Path:
     """Small coloured keyframe images for half of the videos (the rest show a placeholder)."""
     root = tmp_path_factory.mktemp("kf")
     rng = np.random.default_rng(0)
-    for vid in onek.video_ids()[::2]:
+    for vid in onek.gallery().ids.tolist()[::2]:
         folder = root / "keyframes" / vid
         folder.mkdir(parents=True)
         for j in range(2):
@@ -117,7 +117,7 @@ def test_cli_report_writes_every_figure(onek, head_dir, keyframes, tmp_path, cap
             assert_real_png(path)
     data = json.loads((out / "metrics.json").read_text())
     assert [r["label"] for r in data["rows"]] == ["baseline", "head:mini"]
-    assert keyframe_path(keyframes, onek.video_ids()[0]) is not None
+    assert keyframe_path(keyframes, onek.gallery().ids.tolist()[0]) is not None
 
 
 def test_without_a_head_the_finetuned_figure_is_skipped(onek, tmp_path):

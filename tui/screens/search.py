@@ -109,7 +109,7 @@ class SearchView(Vertical):
             if not self.engine.is_ready(head):
                 self._warm_up(head)
         else:
-            ids = self.engine.index.video_ids()
+            ids = self.engine.index.gallery().ids.tolist()
             banner.update(NO_ENCODER.format(example=ids[0] if ids else "video0"))
             banner.display = True
             self.set_status(f"ready: {len(self.engine.index)} videos (vector search only)")

@@ -54,7 +54,7 @@ def load_split(index: Index, split: str | None) -> EvalSplit:
     if split is not None:
         check_split(index, split, "split")
     m = index.gallery()
-    rows = np.arange(len(m)) if split is None else m.rows(None, frozenset([split]))
+    rows = m.split_rows(split)
     ids = m.ids[rows]
     row_of = {v: i for i, v in enumerate(ids.tolist())}
     captions = index.caption_table(columns=["sen_id", "video_id", "text"])

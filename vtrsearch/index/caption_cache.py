@@ -153,7 +153,7 @@ def caption_vectors(index: Index, spec: str, *, split: str | None = None) -> Cap
     captions = index.caption_table(columns=["sen_id", "video_id", "text"])
     if split is not None:
         m = index.gallery()
-        keep = set(m.ids[m.split == split].tolist())
+        keep = set(m.ids[m.split_rows(split)].tolist())
         mask = [v in keep for v in captions["video_id"].to_pylist()]
         captions = captions.filter(pa.array(mask, pa.bool_()))
     cached = index.store.scan(info["table"], columns=["sen_id", "text_hash", "vector"])

@@ -49,6 +49,13 @@ class Gallery:
             self._split_counts = {str(v): int(c) for v, c in zip(values, counts, strict=True)}
         return self._split_counts
 
+    def split_rows(self, split: str | None) -> np.ndarray:
+        """Sorted row numbers of the videos in ``split`` (every row when ``None``)."""
+        if split is None:
+            return np.arange(len(self))
+        rows = self.rows(None, frozenset([split]))
+        return np.arange(len(self)) if rows is None else rows
+
     def rows(
         self, categories: frozenset[int] | None = None, splits: frozenset[str] | None = None
     ) -> np.ndarray | None:

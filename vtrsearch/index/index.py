@@ -325,15 +325,6 @@ class Index(QueryMixin, MomentsMixin):
     def __contains__(self, video_id: object) -> bool:
         return self._get_matrix().row(str(video_id)) is not None
 
-    def video_ids(self) -> list[str]:
-        """Every video id, in matrix row order."""
-        return self._get_matrix().ids.tolist()
-
-    def video_vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(ids, vectors)``: the gallery matrix (read-only view) and its row ids."""
-        m = self._get_matrix()
-        return m.ids, m.vectors
-
     def categories(self) -> list[Category]:
         """The index's categories with the number of videos in each."""
         values, counts = np.unique(self._get_matrix().category, return_counts=True)
