@@ -5,14 +5,17 @@ validates text-to-video R@1 on held-out videos every epoch, keeps the best epoch
 directory (``vtrsearch.heads.save_head``) and writes an atomic checkpoint every epoch so that
 ``resume=True`` continues a killed run exactly (bitwise on CPU): every epoch's shuffle and
 dropout RNG derive from ``(seed, epoch)``, and mined hard negatives are checkpointed.
+
+The run's state and its setup / resume / checkpoint steps live in :mod:`.run`; this module is
+the loop: ``_train`` -> ``_run_epoch`` (``_train_steps``, mining, ``_validate``, best head,
+checkpoint) -> ``_finish``.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,75 +23,18 @@ import numpy as np
 import torch
 
 from vtrsearch.heads.config import HeadConfig
-from vtrsearch.heads.io import save_head
-from vtrsearch.heads.module import build_head
 
-from .checkpoint import CHECKPOINT_DIR, CheckpointError, read_checkpoint, strip_prefix
-from .checkpoint import write_checkpoint as _write_checkpoint
+from .checkpoint import CHECKPOINT_FILE, read_checkpoint
 from .config import TrainConfig, TrainResult
 from .data import PairData, epoch_batches, epoch_rng, prepare_data
 from .evaluate import retrieval_metrics
-from .loss import ContrastiveLoss
-from .mining import HardNegativeMiner
+from .run import TrainRun, resume_run, save_best, setup_run, write_run_checkpoint
 
 __all__ = ["TrainConfig", "TrainResult", "train_head"]
-
-# Config fields that may change between a run and its resumption.
-_RESUMABLE_CHANGES = frozenset({"epochs", "early_stopping_patience", "device", "amp"})
-
-
-def _lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
-    def fn(step: int) -> float:
-        if cfg.warmup_steps > 0 and step < cfg.warmup_steps:
-            return (step + 1) / cfg.warmup_steps
-        if cfg.schedule == "constant":
-            return 1.0
-        span = max(1, total_steps - cfg.warmup_steps)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - cfg.warmup_steps) / span)))
-
-    return fn
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
     return int(epoch_rng(seed, epoch, stream=0x64726F70).integers(0, 2**62))
-
-
-class _Gather:
-    """``index_select`` into reused buffers: fresh multi-MB tensors every step page-fault on
-    CPU (~0.5 ms per 8 MB here). A buffer is only rewritten after the previous step's
-    backward has consumed it."""
-
-    def __init__(self) -> None:
-        self._bufs: dict[str, torch.Tensor] = {}
-
-    def __call__(self, name: str, src: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        n = idx.numel()
-        buf = self._bufs.get(name)
-        if buf is None or buf.shape[0] < n:
-            buf = torch.empty((n, *src.shape[1:]), dtype=src.dtype, device=src.device)
-            self._bufs[name] = buf
-        return torch.index_select(src, 0, idx.reshape(-1), out=buf[:n])
-
-
-@torch.no_grad()
-def _validate(
-    head: Any,
-    caps: torch.Tensor,
-    videos: torch.Tensor,
-    positive: torch.Tensor,
-    autocast: Callable[[], Any],
-) -> dict[str, float]:
-    """Val R@k of the head (eval mode, chunked projection + ranking)."""
-    head.eval()
-
-    def encode(x: torch.Tensor) -> torch.Tensor:
-        with autocast():
-            return head(x).float()
-
-    try:
-        return retrieval_metrics(caps, videos, positive, encode=encode)
-    finally:
-        head.train()
 
 
 def train_head(
@@ -151,230 +97,161 @@ def _train(
     progress: bool,
     on_epoch_end: Callable[[int, dict[str, Any]], None] | None,
 ) -> TrainResult:
-    from contextlib import nullcontext
+    run = setup_run(data, hc, cfg, device, out_dir)
+    state = read_checkpoint(run.ckpt_dir) if resume else None
+    if state is not None:
+        resume_run(run, *state)
+    elif run.dev.has_val:
+        run.initial = _validate(run)
+    for epoch in range(run.start_epoch, cfg.epochs):
+        if run.stopped:
+            break
+        _run_epoch(run, epoch, progress, on_epoch_end)
+    return _finish(run)
 
+
+# ----------------------------------------------------------------------------- one epoch
+
+
+def _run_epoch(
+    run: TrainRun,
+    epoch: int,
+    progress: bool,
+    on_epoch_end: Callable[[int, dict[str, Any]], None] | None,
+) -> None:
+    """Train one epoch, mine, validate, keep the best head, checkpoint, report."""
     from tqdm.auto import tqdm
 
-    use_amp = cfg.amp and device.type == "cuda"
-    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
-    autocast = (lambda: torch.autocast("cuda", dtype=amp_dtype)) if use_amp else nullcontext
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
-
-    tv = torch.from_numpy(data.video_vectors[data.train_videos]).to(device)
-    local = np.full(data.video_vectors.shape[0], -1, dtype=np.int64)
-    local[data.train_videos] = np.arange(data.train_videos.size)
-    tr_video_np = local[data.caption_video[data.train_captions]]
-    tr_caps = torch.from_numpy(data.caption_vectors[data.train_captions]).to(device)
-    tr_video = torch.from_numpy(tr_video_np).to(device)
-    vv = torch.from_numpy(data.video_vectors[data.val_videos]).to(device)
-    vlocal = np.full(data.video_vectors.shape[0], -1, dtype=np.int64)
-    vlocal[data.val_videos] = np.arange(data.val_videos.size)
-    va_caps = torch.from_numpy(data.caption_vectors[data.val_captions]).to(device)
-    va_video = torch.from_numpy(vlocal[data.caption_video[data.val_captions]]).to(device)
-    has_val = data.val_captions.size > 0
-
-    torch.manual_seed(cfg.seed)
-    head = build_head(hc).to(device)
-    k_hard = cfg.num_hard_negatives if cfg.hard_negatives != "none" else 0
-    loss_fn = ContrastiveLoss(cfg.temperature, cfg.learnable_temperature, k_hard, cfg.hard_weight)
-    loss_fn.to(device)
-    decay = [p for p in head.parameters() if p.ndim >= 2]
-    no_decay = [p for p in head.parameters() if p.ndim < 2] + list(loss_fn.parameters())
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": cfg.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=cfg.lr,
+    cfg = run.cfg
+    t0 = time.perf_counter()
+    torch.manual_seed(_epoch_seed(cfg.seed, epoch))
+    batches = epoch_batches(run.dev.train_caption_video_np, cfg.batch_size, cfg.seed, epoch)
+    bar = tqdm(
+        total=len(batches),
+        desc=f"epoch {epoch + 1}/{cfg.epochs}",
+        disable=not progress,
+        leave=True,
+        dynamic_ncols=True,
     )
-    steps_per_epoch = math.ceil(data.train_captions.size / cfg.batch_size)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, _lr_lambda(cfg, steps_per_epoch * cfg.epochs)
-    )
-    fingerprint = {
-        "n_captions": int(data.caption_vectors.shape[0]),
-        "n_videos": int(data.video_vectors.shape[0]),
-        "n_train_videos": int(data.train_videos.size),
-        "n_val_videos": int(data.val_videos.size),
-        "caption_video_sum": int(data.caption_video.sum()),
+    means = _train_steps(run, batches, bar, progress)
+    t1 = time.perf_counter()
+    if run.miner is not None:
+        run.hard_negs = run.miner.mine()
+    t2 = time.perf_counter()
+    entry = _epoch_record(run, epoch, means, len(batches))
+    t3 = time.perf_counter()
+    run.history.append(entry)
+    if entry["score"] > run.best_score:
+        run.best_score, run.best_epoch = entry["score"], epoch
+        save_best(run, epoch)
+    patience = cfg.early_stopping_patience
+    run.stopped = patience is not None and epoch - run.best_epoch >= patience
+    write_run_checkpoint(run, epoch)
+    t4 = time.perf_counter()
+    run.epoch_seconds[epoch] = t4 - t0
+    run.timings[epoch] = {
+        "steps": t1 - t0,
+        "mining": t2 - t1,
+        "validation": t3 - t2,
+        "checkpoint": t4 - t3,
     }
+    post = {"loss": f"{entry['loss']:.4f}"}
+    if run.dev.has_val:
+        post["val_R@1"] = f"{entry['val_r1']:.2f}"
+    bar.set_postfix(post)
+    bar.close()
+    if on_epoch_end is not None:
+        on_epoch_end(epoch, {k: v for k, v in entry.items() if k != "score"})
 
-    miner = hard_negs = None
-    if cfg.hard_negatives == "global" and k_hard > 0:
-        miner = HardNegativeMiner(
-            tr_video, tv, k_hard, cfg.mining_pool, getattr(torch, cfg.mining_dtype)
+
+def _train_steps(run: TrainRun, batches: list[np.ndarray], bar: Any, progress: bool) -> list[float]:
+    """One pass over ``batches``; returns the mean ``[loss, t2v, v2t, hard]``."""
+    dev, gather = run.dev, run.gather
+    run.head.train()
+    sums = torch.zeros(4, dtype=torch.float64, device=run.device)
+    for step, batch in enumerate(batches):
+        idx = torch.from_numpy(batch).to(run.device, non_blocking=True)
+        vid = dev.train_caption_video.index_select(0, idx)
+        with run.autocast():
+            text = run.head(gather("captions", dev.train_captions, idx))
+        hfeat = hid = None
+        if run.hard_negs is not None:
+            hid = run.hard_negs.index_select(0, idx)
+            hfeat = gather("hard", dev.train_videos, hid).view(*hid.shape, -1)
+        loss, parts = run.loss_fn(text, gather("videos", dev.train_videos, vid), vid, hfeat, hid)
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(loss).backward()
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        run.scheduler.step()
+        if run.miner is not None:
+            run.miner.update(idx, text)
+        sums += torch.stack([loss.detach(), parts["t2v"], parts["v2t"], parts["hard"]])
+        bar.update(1)
+        if progress and (step % 50 == 49):
+            bar.set_postfix(loss=f"{float(sums[0]) / (step + 1):.4f}")
+    return (sums / max(1, len(batches))).tolist()
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _epoch_record(run: TrainRun, epoch: int, means: list[float], steps: int) -> dict[str, Any]:
+    """The epoch's history entry: losses, schedule, validation metrics and its ``score``
+    (val R@1, or minus the training loss without validation data)."""
+    entry: dict[str, Any] = {
+        "epoch": epoch,
+        "loss": means[0],
+        "loss_t2v": means[1],
+        "loss_v2t": means[2],
+        "loss_hard": means[3],
+        "lr": float(run.scheduler.get_last_lr()[0]),
+        "temperature": run.loss_fn.temperature(),
+        "steps": steps,
+    }
+    if run.dev.has_val:
+        val = _validate(run)
+        entry.update({f"val_{k}": v for k, v in val.items()})
+        entry["score"] = val["r1"]
+    else:
+        entry["score"] = -means[0]
+    return entry
+
+
+@torch.no_grad()
+def _validate(run: TrainRun) -> dict[str, float]:
+    """Val R@k of the head (eval mode, chunked projection + ranking)."""
+    head, dev = run.head, run.dev
+    head.eval()
+
+    def encode(x: torch.Tensor) -> torch.Tensor:
+        with run.autocast():
+            return head(x).float()
+
+    try:
+        return retrieval_metrics(
+            dev.val_captions, dev.val_videos, dev.val_caption_video, encode=encode
         )
-        if hc.residual:  # an untrained residual head is the identity: mine with base vectors
-            miner.fill(torch.nn.functional.normalize(tr_caps, dim=-1))
-            hard_negs = miner.mine()
-
-    ckpt_dir = out_dir / CHECKPOINT_DIR
-    history: list[dict[str, Any]] = []
-    best_epoch, best_score, start_epoch, stopped = -1, -math.inf, 0, False
-    initial: dict[str, float] = {}
-    state = read_checkpoint(ckpt_dir) if resume else None
-    if state is not None:
-        tensors, meta = state
-        stored = meta["train_config"]
-        diff = sorted(
-            k for k, v in asdict(cfg).items() if k not in _RESUMABLE_CHANGES and stored.get(k) != v
-        )
-        if diff:
-            raise CheckpointError(f"cannot resume {ckpt_dir}: config changed in {diff}")
-        if meta["fingerprint"] != fingerprint or meta["head_config"]["in_dim"] != hc.in_dim:
-            raise CheckpointError(f"cannot resume {ckpt_dir}: it was trained on other data")
-        head.load_state_dict(strip_prefix(tensors, "head."))
-        loss_fn.load_state_dict(strip_prefix(tensors, "loss."))
-        optimizer.load_state_dict(meta["optimizer_state"])
-        scheduler.load_state_dict(meta["scheduler"])
-        if meta.get("scaler"):
-            scaler.load_state_dict(meta["scaler"])
-        hard_negs = tensors["hard_negatives"].to(device) if "hard_negatives" in tensors else None
-        history, initial = meta["history"], meta["initial_metrics"]
-        best_epoch, stopped = meta["best_epoch"], meta["stopped_early"]
-        best_score = history[best_epoch]["score"] if best_epoch >= 0 else -math.inf
-        start_epoch = meta["epoch"] + 1
-    elif has_val:
-        initial = _validate(head, va_caps, vv, va_video, autocast)
-
-    def save_best(epoch: int) -> None:
-        metrics = {f"untrained_val_{k}": v for k, v in initial.items()}
-        metrics.update({k: v for k, v in history[epoch].items() if k != "score"})
-        training = (
-            dict(hc.training)
-            | asdict(cfg)
-            | {
-                "device": str(device),
-                "split_source": data.split_source,
-                **fingerprint,
-                "n_train_captions": int(data.train_captions.size),
-                "n_val_captions": int(data.val_captions.size),
-                "best_epoch": epoch,
-            }
-        )
-        save_head(head, replace(hc, training=training, metrics=metrics), out_dir)
-
-    gather = _Gather()
-    epoch_seconds: dict[int, float] = {}
-    timings: dict[int, dict[str, float]] = {}
-    for epoch in range(start_epoch, cfg.epochs):
-        if stopped:
-            break
-        t0 = time.perf_counter()
-        torch.manual_seed(_epoch_seed(cfg.seed, epoch))
-        batches = epoch_batches(tr_video_np, cfg.batch_size, cfg.seed, epoch)
+    finally:
         head.train()
-        sums = torch.zeros(4, dtype=torch.float64, device=device)
-        bar = tqdm(
-            total=len(batches),
-            desc=f"epoch {epoch + 1}/{cfg.epochs}",
-            disable=not progress,
-            leave=True,
-            dynamic_ncols=True,
-        )
-        for step, batch in enumerate(batches):
-            idx = torch.from_numpy(batch).to(device, non_blocking=True)
-            vid = tr_video.index_select(0, idx)
-            with autocast():
-                text = head(gather("captions", tr_caps, idx))
-            hfeat = hid = None
-            if hard_negs is not None:
-                hid = hard_negs.index_select(0, idx)
-                hfeat = gather("hard", tv, hid).view(*hid.shape, -1)
-            loss, parts = loss_fn(text, gather("videos", tv, vid), vid, hfeat, hid)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            if miner is not None:
-                miner.update(idx, text)
-            sums += torch.stack([loss.detach(), parts["t2v"], parts["v2t"], parts["hard"]])
-            bar.update(1)
-            if progress and (step % 50 == 49):
-                bar.set_postfix(loss=f"{float(sums[0]) / (step + 1):.4f}")
-        means = (sums / max(1, len(batches))).tolist()
-        t1 = time.perf_counter()
-        if miner is not None:
-            hard_negs = miner.mine()
-        t2 = time.perf_counter()
-        entry: dict[str, Any] = {
-            "epoch": epoch,
-            "loss": means[0],
-            "loss_t2v": means[1],
-            "loss_v2t": means[2],
-            "loss_hard": means[3],
-            "lr": float(scheduler.get_last_lr()[0]),
-            "temperature": loss_fn.temperature(),
-            "steps": len(batches),
-        }
-        if has_val:
-            val = _validate(head, va_caps, vv, va_video, autocast)
-            entry.update({f"val_{k}": v for k, v in val.items()})
-            entry["score"] = val["r1"]
-        else:
-            entry["score"] = -means[0]
-        t3 = time.perf_counter()
-        history.append(entry)
-        if entry["score"] > best_score:
-            best_score, best_epoch = entry["score"], epoch
-            save_best(epoch)
-        patience = cfg.early_stopping_patience
-        stopped = patience is not None and epoch - best_epoch >= patience
-        extra = {"rng.torch": torch.get_rng_state()}
-        if device.type == "cuda":
-            extra["rng.cuda"] = torch.cuda.get_rng_state(device)
-        if hard_negs is not None:
-            extra["hard_negatives"] = hard_negs
-        _write_checkpoint(
-            ckpt_dir,
-            head=head,
-            loss_fn=loss_fn,
-            optimizer=optimizer,
-            extra_tensors=extra,
-            meta={
-                "epoch": epoch,
-                "history": history,
-                "best_epoch": best_epoch,
-                "stopped_early": stopped,
-                "initial_metrics": initial,
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict() if scaler.is_enabled() else None,
-                "numpy_rng": epoch_rng(cfg.seed, epoch).bit_generator.state,
-                "train_config": asdict(cfg),
-                "head_config": asdict(hc),
-                "fingerprint": fingerprint,
-            },
-        )
-        t4 = time.perf_counter()
-        epoch_seconds[epoch] = t4 - t0
-        timings[epoch] = {
-            "steps": t1 - t0,
-            "mining": t2 - t1,
-            "validation": t3 - t2,
-            "checkpoint": t4 - t3,
-        }
-        post = {"loss": f"{entry['loss']:.4f}"}
-        if has_val:
-            post["val_R@1"] = f"{entry['val_r1']:.2f}"
-        bar.set_postfix(post)
-        bar.close()
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, {k: v for k, v in entry.items() if k != "score"})
 
-    if best_epoch < 0:
+
+# ----------------------------------------------------------------------------- finish
+
+
+def _finish(run: TrainRun) -> TrainResult:
+    if run.best_epoch < 0:
         raise RuntimeError("training finished without any epoch")
-    ckpt_path = ckpt_dir / "state.safetensors"
-    clean = [{k: v for k, v in h.items() if k != "score"} for h in history]
+    clean = [{k: v for k, v in h.items() if k != "score"} for h in run.history]
     return TrainResult(
-        path=out_dir,
-        checkpoint_path=ckpt_path,
+        path=run.out_dir,
+        checkpoint_path=run.ckpt_dir / CHECKPOINT_FILE,
         history=clean,
-        best_epoch=best_epoch,
-        best_metrics=clean[best_epoch],
-        initial_metrics=initial,
-        stopped_early=stopped,
-        epoch_seconds=epoch_seconds,
-        timings=timings,
-        head_config=hc,
+        best_epoch=run.best_epoch,
+        best_metrics=clean[run.best_epoch],
+        initial_metrics=run.initial,
+        stopped_early=run.stopped,
+        epoch_seconds=run.epoch_seconds,
+        timings=run.timings,
+        head_config=run.hc,
     )
