@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -127,19 +128,52 @@ def ingest_frames(
         progress: show a progress bar.
         on_chunk: called as ``on_chunk(done, total)`` after each written chunk.
     """
-    from tqdm.auto import tqdm
-
-    from vtrsearch.encoders import VideoDecodeError, load_image_encoder
+    from vtrsearch.encoders import load_image_encoder
 
     if on_error not in ("skip", "fail"):
         raise ValueError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
     root = Path(root)
+    media, ann = _select_media(root, annotations, category, split)
+    info: dict[str, VideoInfo] = {v.video_id: v for v in ann.videos} if ann else {}
+    encoder = load_image_encoder(image_encoder)
+    target = _target_index(index, encoder)
+    existing = set() if overwrite else set(target.gallery().ids.tolist())
+    todo = [vid for vid in sorted(media) if vid not in existing]
+    report = FramesReport(target.uri, 0, len(media) - len(todo))
+    _encode_and_write(
+        target,
+        encoder,
+        media,
+        todo,
+        report,
+        _Labels(info, category, split),
+        num_frames=num_frames,
+        batch_size=batch_size,
+        chunk_size=chunk_size,
+        on_error=on_error,
+        progress=progress,
+        on_chunk=on_chunk,
+    )
+    if ann is not None:
+        report.captions = _write_captions(target, ann)
+    return report
+
+
+def _select_media(
+    root: Path, annotations: str | Path | None, category: int | str | None, split: str | None
+) -> tuple[dict[str, Path], Annotations | None]:
+    """The media to ingest (of ``split`` when annotated) and the parsed annotations.
+
+    Raises:
+        IngestError: no media, media missing from the annotations, an empty split, or
+            neither annotations nor a category.
+    """
     media = discover_media(root)
     if not media:
         raise IngestError(f"{root}: no keyframe folders or video files found")
     ann: Annotations | None = parse_annotations(Path(annotations)) if annotations else None
-    info: dict[str, VideoInfo] = {v.video_id: v for v in ann.videos} if ann else {}
     if ann is not None:
+        info = {v.video_id: v for v in ann.videos}
         unknown = sorted(set(media) - set(info))
         if unknown:
             raise IngestError(
@@ -151,7 +185,11 @@ def ingest_frames(
                 raise IngestError(f"no media of split {split!r} under {root}")
     elif category is None:
         raise IngestError("without --annotations, give the videos' --category")
-    encoder = load_image_encoder(image_encoder)
+    return media, ann
+
+
+def _target_index(index: Index | str | Path, encoder: Any) -> Index:
+    """The open index (created in the encoder's space when new), checked against that space."""
     if isinstance(index, Index):
         target = index
     else:
@@ -164,45 +202,97 @@ def ingest_frames(
             f"the index's video vectors come from {target.feature_model!r}; encoding more "
             f"videos with {encoder.spec!r} would mix two spaces"
         )
-    existing = set() if overwrite else set(target.gallery().ids.tolist())
-    todo = [vid for vid in sorted(media) if vid not in existing]
-    report = FramesReport(target.uri, 0, len(media) - len(todo))
+    return target
+
+
+@dataclass
+class _Labels:
+    """Where each video's category, split, times and url come from."""
+
+    info: dict[str, VideoInfo]  # from the annotations (empty without)
+    category: int | str | None  # for videos without annotations
+    split: str | None
+
+    def rows(self, ids: list[str], vectors: np.ndarray) -> dict[str, Any]:
+        """The :meth:`Index.add_videos` frame of ``ids``."""
+        info = [self.info.get(v) for v in ids]
+        return {
+            "video_id": ids,
+            "vector": vectors,
+            "category": [r.category if r else self.category for r in info],
+            "split": [r.split if r else (self.split or "") for r in info],
+            "start": [r.start if r else None for r in info],
+            "end": [r.end if r else None for r in info],
+            "url": [r.url if r else None for r in info],
+        }
+
+
+def _encode_and_write(
+    target: Index,
+    encoder: Any,
+    media: dict[str, Path],
+    todo: list[str],
+    report: FramesReport,
+    labels: _Labels,
+    *,
+    num_frames: int,
+    batch_size: int,
+    chunk_size: int,
+    on_error: str,
+    progress: bool,
+    on_chunk: Callable[[int, int], None] | None,
+) -> None:
+    """Encode ``todo`` chunk by chunk, one atomic upsert per chunk; failures go to ``report``."""
+    from tqdm.auto import tqdm
+
     with tqdm(total=len(todo), desc="encoding videos", unit="video", disable=not progress) as bar:
         for start in range(0, len(todo), chunk_size):
-            ids, vecs = [], []
-            for vid in todo[start : start + chunk_size]:
-                try:
-                    frames = load_frames(media[vid], num_frames)
-                except (VideoDecodeError, IngestError) as exc:
-                    if on_error == "fail":
-                        raise IngestError(f"video {vid}: {exc}") from None
-                    report.failed[vid] = str(exc)
-                    bar.update(1)
-                    continue
-                emb = encoder.encode_images(frames, batch_size=batch_size)
-                ids.append(vid)
-                vecs.append(emb.mean(axis=0))
-                bar.update(1)
+            chunk = todo[start : start + chunk_size]
+            ids, vecs = _encode_chunk(
+                encoder, media, chunk, report, num_frames, batch_size, on_error, bar
+            )
             if ids:
-                rows = [info.get(v) for v in ids]
-                target.add_videos(
-                    {
-                        "video_id": ids,
-                        "vector": np.stack(vecs),
-                        "category": [r.category if r else category for r in rows],
-                        "split": [r.split if r else (split or "") for r in rows],
-                        "start": [r.start if r else None for r in rows],
-                        "end": [r.end if r else None for r in rows],
-                        "url": [r.url if r else None for r in rows],
-                    }
-                )
+                target.add_videos(labels.rows(ids, np.stack(vecs)))
                 report.videos += len(ids)
             if on_chunk is not None:
-                on_chunk(start + len(todo[start : start + chunk_size]), len(todo))
-    if ann is not None:
-        stored = set(target.gallery().ids.tolist())
-        caps = [c for c in ann.captions if c[1] in stored]
-        if caps:
-            sen_ids, vids, texts = (list(col) for col in zip(*caps, strict=True))
-            report.captions = target.add_captions(sen_ids, vids, texts)
-    return report
+                on_chunk(start + len(chunk), len(todo))
+
+
+def _encode_chunk(
+    encoder: Any,
+    media: dict[str, Path],
+    chunk: list[str],
+    report: FramesReport,
+    num_frames: int,
+    batch_size: int,
+    on_error: str,
+    bar: Any,
+) -> tuple[list[str], list[np.ndarray]]:
+    """Mean frame embedding of each readable video of ``chunk``."""
+    from vtrsearch.encoders import VideoDecodeError
+
+    ids, vecs = [], []
+    for vid in chunk:
+        try:
+            frames = load_frames(media[vid], num_frames)
+        except (VideoDecodeError, IngestError) as exc:
+            if on_error == "fail":
+                raise IngestError(f"video {vid}: {exc}") from None
+            report.failed[vid] = str(exc)
+            bar.update(1)
+            continue
+        emb = encoder.encode_images(frames, batch_size=batch_size)
+        ids.append(vid)
+        vecs.append(emb.mean(axis=0))
+        bar.update(1)
+    return ids, vecs
+
+
+def _write_captions(target: Index, ann: Annotations) -> int:
+    """Upsert the annotated captions of the videos now in the index; returns rows written."""
+    stored = set(target.gallery().ids.tolist())
+    caps = [c for c in ann.captions if c[1] in stored]
+    if not caps:
+        return 0
+    sen_ids, vids, texts = (list(col) for col in zip(*caps, strict=True))
+    return target.add_captions(sen_ids, vids, texts)

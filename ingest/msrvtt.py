@@ -135,6 +135,21 @@ def ingest_msrvtt(
         existing.dim if existing is not None else None,
         progress,
     )
+    _check_features(feats, allow_missing)
+    target = _target_index(index, existing, feats, cmap, feature_model, encoder)
+    n_videos = _write_videos(target, ann, feats, batch_size, progress, on_batch)
+    n_captions = _write_captions(target, ann, set(feats.ids), batch_size, progress)
+    return IngestReport(
+        index_uri=target.uri,
+        annotation_file=str(ann.path),
+        videos=n_videos,
+        captions=n_captions,
+        skipped_missing=feats.missing,
+    )
+
+
+def _check_features(feats: Features, allow_missing: bool) -> None:
+    """Refuse missing feature files (unless allowed) and an input without any features."""
     if feats.missing and not allow_missing:
         shown = ", ".join(feats.missing[:20]) + (" ..." if len(feats.missing) > 20 else "")
         raise IngestError(
@@ -143,17 +158,28 @@ def ingest_msrvtt(
         )
     if not feats.ids:
         raise IngestError("no video has features; nothing to ingest")
+
+
+def _target_index(
+    index: Index | str | Path,
+    existing: Index | None,
+    feats: Features,
+    cmap: CategoryMap,
+    feature_model: str | None,
+    encoder: str | None,
+) -> Index:
+    """The index to write: ``existing`` checked against the input, or a new one at ``index``."""
     if existing is None:
-        existing = Index.create(
+        return Index.create(
             index,
             dim=feats.dim,
             feature_model=feature_model,
             encoder=encoder,
             categories=dict(cmap.items()),
         )
-    elif existing.dim != feats.dim:  # pragma: no cover - checked while reading
+    if existing.dim != feats.dim:  # pragma: no cover - checked while reading
         raise DimensionMismatchError(f"index dim {existing.dim}, features dim {feats.dim}")
-    elif (
+    if (
         feature_model is not None
         and existing.feature_model is not None
         and not same_space(feature_model, existing.feature_model)
@@ -163,7 +189,18 @@ def ingest_msrvtt(
             f"are declared as {feature_model!r}; ingest them into another index"
         )
     _check_categories(existing.category_map, cmap)
+    return existing
 
+
+def _write_videos(
+    target: Index,
+    ann: Annotations,
+    feats: Features,
+    batch_size: int,
+    progress: bool,
+    on_batch: Callable[[int, int], None] | None,
+) -> int:
+    """Upsert the videos that have features, in batches; returns the rows written."""
     info = {v.video_id: v for v in ann.videos}
     rows = [info[vid] for vid in feats.ids]
     frame = {
@@ -175,9 +212,6 @@ def ingest_msrvtt(
         "url": [v.url for v in rows],
         "vector": feats.vectors,
     }
-    kept = set(feats.ids)
-    captions = [c for c in ann.captions if c[1] in kept]
-
     with _progress_bar(len(rows), "writing videos", progress) as bar:
 
         def report(done: int, total: int) -> None:
@@ -185,25 +219,25 @@ def ingest_msrvtt(
             if on_batch is not None:
                 on_batch(done, total)
 
-        n_videos = existing.add_videos(frame, batch_size=batch_size, progress=report)
-    n_captions = 0
-    if captions:
-        sen_ids, vids, texts = (list(col) for col in zip(*captions, strict=True))
-        with _progress_bar(len(captions), "writing captions", progress) as bar:
-            n_captions = existing.add_captions(
-                sen_ids,
-                vids,
-                texts,
-                batch_size=max(batch_size, 5000),
-                progress=lambda done, total: bar.update(done - bar.n),
-            )
-    return IngestReport(
-        index_uri=existing.uri,
-        annotation_file=str(ann.path),
-        videos=n_videos,
-        captions=n_captions,
-        skipped_missing=feats.missing,
-    )
+        return target.add_videos(frame, batch_size=batch_size, progress=report)
+
+
+def _write_captions(
+    target: Index, ann: Annotations, kept: set[str], batch_size: int, progress: bool
+) -> int:
+    """Upsert the captions of the written videos; returns the rows written."""
+    captions = [c for c in ann.captions if c[1] in kept]
+    if not captions:
+        return 0
+    sen_ids, vids, texts = (list(col) for col in zip(*captions, strict=True))
+    with _progress_bar(len(captions), "writing captions", progress) as bar:
+        return target.add_captions(
+            sen_ids,
+            vids,
+            texts,
+            batch_size=max(batch_size, 5000),
+            progress=lambda done, total: bar.update(done - bar.n),
+        )
 
 
 def _try_open(uri: str | Path) -> Index | None:
