@@ -6,10 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from helpers.tiny_models import save_tiny_hf_clip
+from helpers.tiny_models import save_tiny_hf_clip, save_tiny_open_clip
 
 from vtrsearch import DimensionMismatchError, Index, SpaceMismatchError
 from vtrsearch.cli.main import main
+from vtrsearch.encoders import parse_spec
+from vtrsearch.index.caption_cache import encode_captions
 from vtrsearch.ingest import ingest_msrvtt
 
 
@@ -117,3 +119,16 @@ def test_mismatched_heads_are_refused(index_uri, tmp_path, tiny_text):
     with pytest.raises(FileNotFoundError):
         index.use_head(tmp_path / "missing")
     assert np.isfinite(index.gallery().vectors).all()
+
+
+def test_train_reads_the_encoder_dim_without_loading_weights(index_uri, tmp_path):
+    """With the captions cached, ``train`` needs no text-encoder weights at all: the input
+    dimension comes from the open_clip model config, so an unreadable checkpoint is fine."""
+    spec, _ = save_tiny_open_clip(tmp_path / "clip")
+    encode_captions(Index.open(index_uri), spec, progress=False)
+    parse_spec(spec).local_path.write_bytes(b"weights gone")
+    out = tmp_path / "head"
+    args = ["train", index_uri, "--base-encoder", spec, "--out", str(out), "--epochs", "1"]
+    assert main([*args, "--batch-size", "16", "--hidden-dim", "16", "--warmup-steps", "1"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert (config["in_dim"], config["out_dim"], config["hidden_dim"]) == (32, 32, 16)

@@ -283,6 +283,28 @@ def test_unknown_tag_offline_gives_one_clear_error(tiny_clip) -> None:
     assert "open_clip:vtr-tiny-st/no-such-tag" in str(info.value)
 
 
+def test_open_clip_dim_comes_from_the_model_config_not_the_weights(tmp_path) -> None:
+    import json
+
+    spec, _ = save_tiny_open_clip(tmp_path / "side", name="vtr-tiny-dim")
+    ckpt = parse_spec(spec).local_path
+    ckpt.write_bytes(b"not a checkpoint")  # the weights cannot be read
+    enc = load_encoder(spec, device="cpu")
+    assert enc.dim == 32 and not enc.loaded  # from vtr-tiny-dim.json beside the checkpoint
+    with pytest.raises(EncoderLoadError):
+        enc.load()
+    # a built-in open_clip architecture: its bundled config (no download, no weights)
+    builtin = load_encoder("open_clip:ViT-B-32/openai")
+    assert builtin.dim == 512 and not builtin.loaded
+    # local-dir: open_clip_config.json
+    folder = tmp_path / "local"
+    folder.mkdir()
+    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY_OPEN_CLIP_CFG}))
+    (folder / "open_clip_model.safetensors").write_bytes(b"garbage")
+    local = load_encoder(f"open_clip:local-dir:{folder}")
+    assert local.dim == 32 and not local.loaded
+
+
 # --------------------------------------------------------------------------- transformers
 
 

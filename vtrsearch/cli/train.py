@@ -76,6 +76,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if spec is not None:
         from ..encoders import load_encoder
 
+        # The dim comes from the model's config (open_clip model config, transformers
+        # config.json) when one tells it; only otherwise does reading it load the weights.
         in_dim = int(load_encoder(spec).dim)
         head_config = HeadConfig(
             in_dim=in_dim,

@@ -12,7 +12,12 @@ from .spec import EncoderLoadError, EncoderSpec, parse_spec
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["OpenClipTextEncoder", "check_local_files", "create_open_clip_model"]
+__all__ = [
+    "OpenClipTextEncoder",
+    "check_local_files",
+    "create_open_clip_model",
+    "open_clip_embed_dim",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,30 @@ def _register_side_config(spec: EncoderSpec) -> None:
     if side.is_file():
         log.info("registering open_clip config %s", side)
         open_clip.add_model_config(side)
+
+
+def open_clip_embed_dim(spec: EncoderSpec | str) -> int | None:
+    """The embedding width an open_clip spec produces, read from its model config (no weights).
+
+    The config is open_clip's registered one for MODEL (or a ``MODEL.json`` beside the
+    checkpoint), or ``open_clip_config.json`` of a ``local-dir:``. ``hf-hub:`` names return
+    ``None``: their config would have to be fetched from the hub.
+
+    Returns:
+        ``embed_dim`` of the model config, or ``None`` when no config tells it.
+    """
+    spec = parse_spec(spec)
+    if spec.kind != "open_clip" or spec.name.startswith("hf-hub:"):
+        return None
+    try:
+        import open_clip
+
+        _register_side_config(spec)
+        cfg = open_clip.get_model_config(spec.name) or {}
+    except (ImportError, OSError, ValueError):
+        return None
+    dim = cfg.get("embed_dim") if isinstance(cfg, dict) else None
+    return dim if isinstance(dim, int) and not isinstance(dim, bool) and dim > 0 else None
 
 
 def create_open_clip_model(spec: EncoderSpec | str) -> Any:
@@ -192,6 +221,9 @@ class OpenClipTextEncoder(TextEncoder):
         if self._fast_reason is not None:
             log.info("%s: stock encode_text (%s)", self.spec, self._fast_reason)
         self._dim = self._probe_dim()
+
+    def _cheap_dim(self) -> int | None:
+        return open_clip_embed_dim(self._parsed)
 
     def _probe_dim(self) -> int:
         import torch
