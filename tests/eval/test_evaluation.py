@@ -20,8 +20,8 @@ from vtrsearch import DimensionMismatchError, Index, SpaceMismatchError, load_en
 from vtrsearch.categories import MSRVTT_CATEGORIES
 from vtrsearch.cli.eval import add_parsers, cmd_eval
 from vtrsearch.errors import UnknownSplitError
-from vtrsearch.eval.metrics import LENGTH_BUCKETS, evaluate, similarity_ranks
-from vtrsearch.eval.rerank.rescore import QueryBankNorm, evaluate_dual_softmax
+from vtrsearch.eval.metrics import LENGTH_BUCKETS, evaluate, metrics_from_ranks, similarity_ranks
+from vtrsearch.eval.rerank import QueryBankNorm, dual_softmax_ranks
 from vtrsearch.eval.run import evaluate_index
 from vtrsearch.index.caption_cache import caption_vectors
 
@@ -165,7 +165,8 @@ def test_dual_softmax_and_qbnorm_rows(onek, report):
     cached = caption_vectors(onek, MINILM, split="test")
     cv = np.array([pos[v] for v in cached.video_ids])
     sim = cached.vectors @ m.vectors[keep].T
-    assert row.metrics == evaluate_dual_softmax(sim, cv)
+    ranks = dual_softmax_ranks(sim, cv)
+    assert row.metrics == {d: metrics_from_ranks(ranks[d]) for d in ("t2v", "v2t")}
 
     qb = evaluate_index(onek, rerank="qbnorm", qb_bank_split="train", progress=False)
     row = qb.row("baseline +QB-Norm")

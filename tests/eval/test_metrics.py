@@ -22,7 +22,16 @@ from vtrsearch.eval.metrics import (
     similarity_ranks,
 )
 from vtrsearch.eval.metrics import counting as M  # the engine: private knobs patched below
-from vtrsearch.eval.rerank.rescore import QueryBankNorm, dual_softmax, evaluate_dual_softmax
+from vtrsearch.eval.rerank import (
+    RERANKS,
+    DualSoftmaxRerank,
+    QBNormRerank,
+    QueryBankNorm,
+    Reranker,
+    dual_softmax,
+    dual_softmax_ranks,
+    qbnorm_ranks,
+)
 
 TIE_WEIGHT = {"average": 0.5, "optimistic": 0.0, "pessimistic": 1.0}
 LN2, LN3 = math.log(2.0), math.log(3.0)
@@ -370,11 +379,12 @@ def test_dual_softmax_changes_a_rank_3x3() -> None:
     # caption 1: raw ln3 (video 0) > ln2 (own) -> rank 2; after DSL 0.462 > 0.366 -> rank 1
     cv = np.arange(3)
     assert evaluate_similarity(sim, cv)["t2v"].r1 == pytest.approx(200 / 3)
-    res = evaluate_dual_softmax(sim, cv, temperature=1.0)
-    assert res["t2v"].r1 == 100.0
+    res = dual_softmax_ranks(sim, cv, temperature=1.0)
+    np.testing.assert_array_equal(res["t2v"], [1.0, 1.0, 1.0])
     # v2t takes the prior over the video axis: same as t2v-style ranks on dual_softmax(sim.T)
     swapped = similarity_ranks(dual_softmax(sim.T, 1.0), cv, directions=("t2v",))["t2v"]
-    assert res["v2t"] == metrics_from_ranks(swapped)
+    np.testing.assert_array_equal(res["v2t"], swapped)
+    assert metrics_from_ranks(res["v2t"]) == metrics_from_ranks(swapped)
 
 
 def test_dual_softmax_is_stable_and_keeps_float32() -> None:
@@ -442,3 +452,28 @@ def test_similarity_fn_rerank_plugs_in() -> None:
     ref = reference_ranks(qb.rescore(text @ video.T), cv, "average")
     np.testing.assert_array_equal(got["t2v"], ref["t2v"])
     np.testing.assert_array_equal(got["v2t"], ref["v2t"])
+
+
+def test_rerankers_share_one_interface() -> None:
+    rng = np.random.default_rng(9)
+    q, g = rng.standard_normal((40, 8)), rng.standard_normal((10, 8))
+    cv = np.arange(40) % 10
+    dsl = DualSoftmaxRerank(temperature=3.0)
+    qb = QBNormRerank(rng.standard_normal((50, 8)), rng.standard_normal((12, 8)), bank_name="b")
+    for reranker in (dsl, qb):
+        assert isinstance(reranker, Reranker) and reranker.kind in RERANKS
+    got = dsl.ranks(q, g, cv, ties="average", directions=("t2v", "v2t"))
+    want = dual_softmax_ranks(q @ g.T, cv, temperature=3.0)
+    for key in ("t2v", "v2t", "v2t_video_index"):
+        np.testing.assert_array_equal(got[key], want[key])
+    assert "temperature 3" in dsl.note and "transductive" in dsl.note
+    calls: list[tuple[int, int]] = []
+    got = qb.ranks(
+        q, g, cv, ties="average", directions=("t2v",), progress=lambda *a: calls.append(a)
+    )
+    want = qbnorm_ranks(q, g, cv, qb.bank_text, qb.bank_video, directions=("t2v",))
+    np.testing.assert_array_equal(got["t2v"], want["t2v"])
+    assert calls and calls[-1] == (40, 40)
+    assert "50 captions (t2v), 12 videos (v2t)" in qb.note and "bank from b" in qb.note
+    with pytest.raises(ValueError, match="Dual Softmax needs the full 40 x 10"):
+        DualSoftmaxRerank(max_bytes=100).ranks(q, g, cv, ties="average", directions=("t2v",))

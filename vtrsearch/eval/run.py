@@ -41,6 +41,7 @@ from .metrics import (
     retrieval_ranks,
 )
 from .report import EvalReport, EvalRow, QueryExample, RowData
+from .rerank import RERANKS
 
 if TYPE_CHECKING:
     from ..heads.io import LoadedHead
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RERANKS", "EvalReport", "EvalRow", "evaluate_index"]
 
-RERANKS = ("dsl", "qbnorm")
 NEGATIVE_SAMPLE = 100_000  # caption x other-video similarities kept for the histograms
 N_EXAMPLES = 4  # success and failure example queries kept per row
 
@@ -146,7 +146,7 @@ def evaluate_index(
         row = _row(label, spec, head, ranks, data, ks)
         row.raw = _raw(vecs, data, ranks.get("t2v"), rng)
         if via_index and "t2v" in ranks:
-            from .extras import via_index_check
+            from .via_index import via_index_check
 
             say(f"  via index: {len(vecs)} queries through Index.search_many")
             row.via_index = via_index_check(
@@ -353,27 +353,20 @@ def _rerank_row(
     say: Callable[[str], None],
     progress: bool,
 ) -> EvalRow:
-    from .extras import QB_BETA, QB_K, dsl_ranks, qbnorm_ranks
+    from .rerank import DualSoftmaxRerank, QBNormRerank, Reranker
 
     spec = plain.encoder
+    reranker: Reranker
     if rerank == "dsl":
         say(f"  Dual Softmax over the whole split ({len(q)} x {len(data.ids)} matrix)")
-        ranks = dsl_ranks(q, data.vectors, data.cv, ties=ties, directions=dirs)
-        row = _row(f"{plain.label} +DSL", spec, head, ranks, data, ks, rerank="dsl")
-        row.notes.append(
-            "transductive: Dual Softmax (temperature 100) uses every query of the split at "
-            "once; not available when serving one query"
-        )
-        return row
-    bank_data = load_split(index, bank_split)
-    bank_text = query_vectors(index, spec, bank_split, head, bank_data, cache, say, progress)
-    say(f"  QB-Norm with a bank from split {bank_split!r} ({len(bank_text)} captions)")
-    ranks = qbnorm_ranks(
-        q, data.vectors, data.cv, bank_text, bank_data.vectors, ties=ties, directions=dirs
-    )
-    row = _row(f"{plain.label} +QB-Norm", spec, head, ranks, data, ks, rerank="qbnorm")
-    row.notes.append(
-        f"QB-Norm (dynamic inverted softmax, beta {QB_BETA:g}, k {QB_K}); bank from split "
-        f"{bank_split!r}: {len(bank_text)} captions (t2v), {len(bank_data.ids)} videos (v2t)"
-    )
+        reranker = DualSoftmaxRerank()
+    else:
+        bank_data = load_split(index, bank_split)
+        bank_text = query_vectors(index, spec, bank_split, head, bank_data, cache, say, progress)
+        say(f"  QB-Norm with a bank from split {bank_split!r} ({len(bank_text)} captions)")
+        reranker = QBNormRerank(bank_text, bank_data.vectors, bank_name=f"split {bank_split!r}")
+    ranks = reranker.ranks(q, data.vectors, data.cv, ties=ties, directions=dirs)
+    label = f"{plain.label} {reranker.suffix}"
+    row = _row(label, spec, head, ranks, data, ks, rerank=reranker.kind)
+    row.notes.append(reranker.note)
     return row

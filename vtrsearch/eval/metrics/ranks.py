@@ -120,7 +120,7 @@ def similarity_ranks(
     t2v ranks come from the rows of ``sim`` and v2t ranks from the columns of ``v2t_sim`` (default
     ``sim``). Transductive re-ranking differs per direction: for Dual Softmax pass
     ``dual_softmax(sim)`` as ``sim`` and ``dual_softmax(sim.T).T`` as ``v2t_sim`` (the prior is
-    always taken over the *query* axis; see :func:`vtrsearch.eval.rerank.evaluate_dual_softmax`).
+    always taken over the *query* axis; see :func:`vtrsearch.eval.rerank.dual_softmax_ranks`).
     Counting is done in row chunks; nothing beyond a chunk is copied.
 
     Returns:

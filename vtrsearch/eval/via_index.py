@@ -1,6 +1,6 @@
-"""Re-ranked ranks (Dual Softmax, QB-Norm) and the serving-path check of an evaluation.
+"""The serving-path check of an evaluation: the same queries through ``Index`` search.
 
-Helpers of :func:`vtrsearch.eval.evaluate_index`; every function works on unit query
+Used by :func:`vtrsearch.eval.evaluate_index` with ``via_index=True``; works on unit query
 vectors ``q`` ``(n_captions, d)``, the gallery ``g`` ``(n_videos, d)`` and ``cv``, the gallery
 row of each caption's video.
 """
@@ -13,95 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .metrics import retrieval_ranks, similarity_ranks
-from .rerank.rescore import QueryBankNorm, dual_softmax
-
 if TYPE_CHECKING:
     from ..index.index import Index
-
-DSL_MAX_BYTES = 16 << 30
-"""Refuse Dual Softmax when its full matrices would need more memory than this."""
-
-QB_BETA = 20.0
-QB_K = 1
-
-
-def dsl_ranks(
-    q: np.ndarray,
-    g: np.ndarray,
-    cv: np.ndarray,
-    *,
-    ties: str,
-    directions: Sequence[str],
-    temperature: float = 100.0,
-) -> dict[str, np.ndarray]:
-    """Ranks after Dual Softmax over the whole split (transductive).
-
-    Builds the full ``(n_captions, n_videos)`` similarity matrix plus one re-scored copy per
-    direction: about ``3 * n_captions * n_videos * 4`` bytes (1.9 GB for 60k x 2.7k).
-
-    Raises:
-        ValueError: when that estimate exceeds :data:`DSL_MAX_BYTES`.
-    """
-    need = 3 * q.shape[0] * g.shape[0] * 4
-    if need > DSL_MAX_BYTES:
-        raise ValueError(
-            f"Dual Softmax needs the full {q.shape[0]} x {g.shape[0]} similarity matrix "
-            f"(~{need / 2**30:.1f} GiB with its re-scored copies); evaluate a smaller split"
-        )
-    sim = q @ g.T
-    t2v = dual_softmax(sim, temperature) if "t2v" in directions else None
-    v2t = dual_softmax(sim.T, temperature).T if "v2t" in directions else None
-    del sim
-    main = t2v if t2v is not None else v2t
-    return similarity_ranks(main, cv, ties=ties, directions=directions, v2t_sim=v2t)
-
-
-def qbnorm_ranks(
-    q: np.ndarray,
-    g: np.ndarray,
-    cv: np.ndarray,
-    bank_text: np.ndarray,
-    bank_video: np.ndarray,
-    *,
-    ties: str,
-    directions: Sequence[str],
-    beta: float = QB_BETA,
-    k: int = QB_K,
-) -> dict[str, np.ndarray]:
-    """Ranks after QB-Norm (dynamic inverted softmax), chunked like plain evaluation.
-
-    t2v: the bank is ``bank_text`` (captions of the bank split's videos) querying the gallery.
-    v2t: the bank is ``bank_video`` (the bank split's videos) querying the evaluated captions;
-    each test video's scores are normalised when its top-1 caption is in the activation set.
-    """
-    out: dict[str, np.ndarray] = {}
-    if "t2v" in directions:
-        qb = QueryBankNorm(bank_text, g, beta=beta, k=k)
-        out.update(
-            retrieval_ranks(q, g, cv, ties=ties, directions=("t2v",), similarity_fn=qb.similarity)
-        )
-    if "v2t" in directions:
-        qbv = QueryBankNorm(bank_video, q, beta=beta, k=k)
-        top_caption = np.empty(g.shape[0], dtype=np.int64)
-        for s in range(0, g.shape[0], 1024):
-            top_caption[s : s + 1024] = np.argmax(g[s : s + 1024] @ q.T, axis=1)
-        apply = qbv.activation[top_caption]
-        # similarity_fn only sees caption rows, so each caption carries its log-normaliser
-        # as an extra column; a video's column is re-scored as a whole (same scale throughout).
-        text_aug = np.hstack([q.astype(np.float64), qbv.log_normalizer[:, None]])
-        video_aug = np.hstack([g.astype(np.float64), np.zeros((g.shape[0], 1))])
-
-        def rescore(t: np.ndarray, v: np.ndarray) -> np.ndarray:
-            s = t[:, :-1] @ v[:, :-1].T
-            return np.where(apply[None, :], np.exp(beta * s - t[:, -1:]), s)
-
-        out.update(
-            retrieval_ranks(
-                text_aug, video_aug, cv, ties=ties, directions=("v2t",), similarity_fn=rescore
-            )
-        )
-    return out
 
 
 def _positions(hits_per_query: Sequence[Sequence[Any]], gt_ids: Sequence[str]) -> np.ndarray:
