@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,10 @@ from vtrsearch import DimensionMismatchError, Index, SpaceMismatchError, load_en
 from vtrsearch.categories import MSRVTT_CATEGORIES
 from vtrsearch.cli.eval import add_parsers, cmd_eval
 from vtrsearch.errors import UnknownSplitError
+from vtrsearch.eval import evaluate_index, plan_evaluation
 from vtrsearch.eval.metrics import LENGTH_BUCKETS, evaluate, metrics_from_ranks, similarity_ranks
+from vtrsearch.eval.progress import EvalProgress
 from vtrsearch.eval.rerank import QueryBankNorm, dual_softmax_ranks
-from vtrsearch.eval.run import evaluate_index
 from vtrsearch.index.caption_cache import caption_vectors
 
 
@@ -183,6 +185,57 @@ def test_dual_softmax_and_qbnorm_rows(onek, report):
         evaluate_index(onek, rerank="qbnorm", qb_bank_split="nope", progress=False)
 
 
+def test_progress_events_follow_the_plan(onek, head_dir):
+    options = {"heads": [head_dir], "rerank": "dsl", "via_index": True}
+    plan = plan_evaluation(onek, **options)
+    assert [m.label for m in plan.models] == ["baseline", "head:mini"]
+    assert plan.steps == [
+        ("rank", "baseline"),
+        ("via_index", "baseline"),
+        ("rerank", "baseline +DSL"),
+        ("rank", "head:mini"),
+        ("via_index", "head:mini"),
+        ("rerank", "head:mini +DSL"),
+    ]
+    events: list[EvalProgress] = []
+    rep = evaluate_index(onek, store_sample=5, progress=events.append, **options)
+    assert [r.label for r in rep.rows] == plan.row_labels
+    stages = list(dict.fromkeys((e.step, e.stage, e.label) for e in events))
+    assert stages == [(i, s, label) for i, (s, label) in enumerate(plan.steps, start=1)]
+    assert {e.steps for e in events} == {6}
+    n = rep.settings["n_queries"]["t2v"]
+    for key in stages:
+        mine = [e for e in events if (e.step, e.stage, e.label) == key]
+        assert mine[0].done == 0 and mine[-1].done == mine[-1].total == n
+        assert mine[-1].fraction == 1.0 and mine[0].message
+    # the same numbers as a run without progress
+    quiet = evaluate_index(onek, store_sample=5, progress=False, **options)
+    assert [r.metrics for r in quiet.rows] == [r.metrics for r in rep.rows]
+    with pytest.raises(ValueError, match="progress must be"):
+        evaluate_index(onek, progress="yes")
+
+
+def test_progress_true_draws_on_stderr_and_logs(onek, capsys, caplog):
+    caplog.set_level(logging.INFO, logger="vtrsearch.eval")
+    evaluate_index(onek, directions="t2v", progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "evaluating baseline" in captured.err and "[1/1] rank baseline" in captured.err
+    assert any("evaluating baseline" in r.getMessage() for r in caplog.records)
+    evaluate_index(onek, directions="t2v", progress=False)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_baseline_false_evaluates_heads_only(onek, head_dir):
+    both = evaluate_index(onek, heads=[head_dir], directions="t2v", progress=False)
+    rep = evaluate_index(onek, heads=[head_dir], baseline=False, directions="t2v", progress=False)
+    assert [r.label for r in rep.rows] == ["head:mini"] and rep.baseline is None
+    assert rep.row("head:mini").metrics == both.row("head:mini").metrics
+    assert rep.notes == []
+    with pytest.raises(ValueError, match="nothing to evaluate"):
+        evaluate_index(onek, baseline=False, progress=False)
+
+
 def test_bad_options(onek):
     with pytest.raises(UnknownSplitError, match="'train', 'test'|'test', 'train'"):
         evaluate_index(onek, split="validate", progress=False)
@@ -246,3 +299,18 @@ def test_cli_eval_encodes_missing_captions(tmp_path, minilm, capsys):
     row = next(line for line in captured.out.splitlines() if line.startswith("baseline"))
     assert row.split()[1:4] == ["100.0", "100.0", "100.0"]
     assert len(caption_vectors(Index.open(index.uri), MINILM)) == 3  # cached by the CLI
+
+
+def test_encoding_missing_captions_is_reported(tmp_path, minilm):
+    index = Index.create(tmp_path / "idx", dim=384, feature_model=MINILM, encoder=MINILM)
+    texts = ["a dog runs in the park", "a man cooks pasta", "a woman sings"]
+    ids = ["v0", "v1", "v2"]
+    index.add_videos(ids, minilm.encode(texts), categories=[13, 17, 0])
+    index.add_captions([f"{v}#0" for v in ids], ids, texts)
+    events: list[EvalProgress] = []
+    evaluate_index(index, split=None, directions="t2v", progress=events.append)
+    encode = [e for e in events if e.stage == "encode"]
+    assert encode[0].step == 1 and encode[0].label == "baseline" and encode[0].done == 0
+    assert (encode[-1].done, encode[-1].total) == (3, 3)
+    assert "not cached: encoding" in encode[0].message
+    assert [e.stage for e in events].index("rank") > len(encode) - 1

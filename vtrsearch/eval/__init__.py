@@ -1,9 +1,24 @@
 """Offline evaluation: :mod:`.metrics` (pure numpy R@K/MedR/MeanR), :mod:`.rerank` (Dual Softmax,
-QB-Norm), the inputs of a run, :func:`evaluate_index` and the report data it returns."""
+QB-Norm), the inputs of a run (:mod:`.inputs`), its plan (:mod:`.plan`), progress events
+(:mod:`.progress`), :func:`evaluate_index` (:mod:`.run`), the serving-path check
+(:mod:`.via_index`) and the report data it returns (:mod:`.report`, :mod:`.rows`)."""
 
 from __future__ import annotations
 
+from .plan import EvalPlan, ModelPlan, plan_evaluation
+from .progress import EvalProgress, ProgressCallback, TqdmProgress
 from .report import EvalReport, EvalRow
-from .run import evaluate_index
+from .run import evaluate_index, run_plan
 
-__all__ = ["EvalReport", "EvalRow", "evaluate_index"]
+__all__ = [
+    "EvalPlan",
+    "EvalProgress",
+    "EvalReport",
+    "EvalRow",
+    "ModelPlan",
+    "ProgressCallback",
+    "TqdmProgress",
+    "evaluate_index",
+    "plan_evaluation",
+    "run_plan",
+]

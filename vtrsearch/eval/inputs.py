@@ -6,7 +6,6 @@ Helpers of :func:`vtrsearch.eval.evaluate_index`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import DimensionMismatchError, MissingCaptionVectorsError, UnknownSplitError
+from .progress import StepReporter
 
 if TYPE_CHECKING:
     from ..heads.io import LoadedHead
@@ -149,10 +149,13 @@ def caption_vectors_for(
     split: str | None,
     in_dim: int,
     who: str,
-    say: Callable[[str], None],
-    progress: bool,
+    reporter: StepReporter | None = None,
+    label: str = "",
 ) -> CaptionVectors:
-    """Cached caption vectors of ``spec`` (encoding every caption first when missing)."""
+    """Cached caption vectors of ``spec`` (encoding every caption first when missing).
+
+    Encoding is reported to ``reporter`` as an ``"encode"`` stage of row ``label``.
+    """
     from ..encoders.space import canonical_spec
     from ..index.caption_cache import cache_info, caption_vectors, encode_captions
 
@@ -172,8 +175,15 @@ def caption_vectors_for(
 
         enc = load_encoder(spec)
         check(int(enc.dim))
-        say(f"caption vectors for {spec} are not cached: encoding the index's captions now")
-        encode_captions(index, enc, progress=progress)
+        reporter = reporter or StepReporter(None, 0)
+        update = reporter.begin(
+            "encode",
+            label,
+            index.caption_table(columns=["sen_id"]).num_rows,  # at most this many
+            f"caption vectors for {spec} are not cached: encoding the index's captions now",
+            new_step=False,
+        )
+        encode_captions(index, enc, progress=False, on_chunk=update)
         return caption_vectors(index, spec, split=split)
 
 
@@ -205,15 +215,19 @@ def query_vectors(
     head: LoadedHead | None,
     data: EvalSplit,
     cache: dict[str, CaptionVectors],
-    say: Callable[[str], None],
-    progress: bool,
+    reporter: StepReporter | None = None,
+    label: str = "",
 ) -> np.ndarray:
-    """Unit query vectors of ``data``'s captions: cached ``spec`` vectors, through ``head``."""
+    """Unit query vectors of ``data``'s captions: cached ``spec`` vectors, through ``head``.
+
+    ``cache`` keeps the caption vectors read per encoder and split, for the next row;
+    encoding missing vectors is reported to ``reporter`` (see :func:`caption_vectors_for`).
+    """
     key = f"{spec}\0{split}"
     if key not in cache:
         in_dim = index.dim if head is None else head.in_dim
         who = "the index" if head is None else f"head {head.path}"
-        cache[key] = caption_vectors_for(index, spec, split, in_dim, who, say, progress)
+        cache[key] = caption_vectors_for(index, spec, split, in_dim, who, reporter, label)
     vecs = aligned(cache[key], data)
     if head is not None:
         if vecs.shape[1] != head.in_dim:
