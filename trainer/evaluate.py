@@ -1,52 +1,36 @@
-"""Cheap validation metrics for the trainer (vectorised, chunked, no grad)."""
+"""Validation metrics for the trainer: the head's query vectors ranked by ``vtrsearch.eval``.
+
+The ranks, R@K and MedR are those of :mod:`vtrsearch.eval.metrics` (one implementation for
+evaluation and training); this module only projects the queries in chunks with torch.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-__all__ = ["metrics_from_ranks", "retrieval_metrics", "t2v_ranks"]
+from vtrsearch.eval.metrics import metrics_from_ranks, retrieval_ranks
+
+__all__ = ["retrieval_metrics"]
+
+_NAN = float("nan")
+_EMPTY = {"r1": _NAN, "r5": _NAN, "r10": _NAN, "medr": _NAN, "meanr": _NAN, "n_queries": 0}
 
 
 @torch.no_grad()
-def t2v_ranks(text: torch.Tensor, videos: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
-    """Rank of each query's video among ``videos``; ties count half.
-
-    ``rank = 1 + #higher + #tied / 2`` (``#tied`` excludes the positive itself).
-
-    Args:
-        text: ``(n, D)`` query features.
-        videos: ``(V, D)`` gallery features.
-        positive: ``(n,)`` index of each query's video in ``videos``.
-
-    Returns:
-        ``(n,)`` float64 ranks on the CPU.
-    """
-    scores = text.float() @ videos.float().T
-    pos = scores.gather(1, positive[:, None])
-    higher = (scores > pos).sum(1)
-    tied = (scores == pos).sum(1) - 1
-    return (1 + higher + 0.5 * tied).double().cpu()
+def _queries(
+    text: torch.Tensor, chunk: int, encode: Callable[[torch.Tensor], torch.Tensor] | None
+) -> np.ndarray:
+    """``encode`` applied to ``text`` chunk by chunk, as float32 numpy rows on the CPU."""
+    parts = [
+        (encode(text[s : s + chunk]) if encode else text[s : s + chunk]).float().cpu().numpy()
+        for s in range(0, text.shape[0], chunk)
+    ]
+    return np.concatenate(parts) if parts else np.empty((0, 0), dtype=np.float32)
 
 
-def metrics_from_ranks(ranks: torch.Tensor) -> dict[str, float]:
-    """``r1``, ``r5``, ``r10`` (percent), ``medr``, ``meanr`` and ``n_queries``."""
-    n = int(ranks.numel())
-    if n == 0:
-        nan = float("nan")
-        return {"r1": nan, "r5": nan, "r10": nan, "medr": nan, "meanr": nan, "n_queries": 0}
-    return {
-        "r1": float((ranks <= 1).double().mean() * 100),
-        "r5": float((ranks <= 5).double().mean() * 100),
-        "r10": float((ranks <= 10).double().mean() * 100),
-        "medr": float(ranks.median()),
-        "meanr": float(ranks.mean()),
-        "n_queries": n,
-    }
-
-
-@torch.no_grad()
 def retrieval_metrics(
     text: torch.Tensor,
     videos: torch.Tensor,
@@ -56,23 +40,36 @@ def retrieval_metrics(
 ) -> dict[str, float]:
     """Text-to-video retrieval metrics, ranking each query over all ``videos``.
 
+    Ties count half (``ties="average"``): ``rank = 1 + #higher + #tied / 2``.
+
     Args:
         text: ``(n, D)`` query features (or raw inputs when ``encode`` is given).
         videos: ``(V, D)`` gallery features.
         positive: ``(n,)`` index of each query's video in ``videos``.
-        chunk: Queries per step (bounded memory; chunks stay small enough to be reused by
-            the allocator instead of freshly page-faulted).
+        chunk: Queries per step (bounded memory), for the projection and the ranking.
         encode: Optional function applied to each chunk of ``text`` first (e.g. the head).
 
     Returns:
-        See :func:`metrics_from_ranks`.
+        ``r1``, ``r5``, ``r10`` (percent), ``medr``, ``meanr`` and ``n_queries`` (NaN figures
+        and 0 queries without any query).
+
+    Raises:
+        ValueError: the (projected) queries contain NaN or inf, i.e. training diverged.
     """
-    ranks = [
-        t2v_ranks(
-            encode(text[s : s + chunk]) if encode else text[s : s + chunk],
-            videos,
-            positive[s : s + chunk],
+    if text.shape[0] == 0:
+        return dict(_EMPTY)
+    q = _queries(text, chunk, encode)
+    if not np.isfinite(q).all():
+        raise ValueError(
+            "validation queries contain NaN or inf: training diverged (try a lower learning "
+            "rate, or fp32 instead of mixed precision)"
         )
-        for s in range(0, text.shape[0], chunk)
-    ]
-    return metrics_from_ranks(torch.cat(ranks) if ranks else torch.empty(0))
+    ranks = retrieval_ranks(
+        q,
+        videos.detach().float().cpu().numpy(),
+        positive.detach().cpu().numpy(),
+        ties="average",
+        directions=("t2v",),
+        chunk_size=chunk,
+    )["t2v"]
+    return metrics_from_ranks(ranks).to_dict()
