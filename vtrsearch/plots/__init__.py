@@ -1,8 +1,11 @@
-"""Report figures (PNG) of an evaluation and of an index; matplotlib loads on first draw.
+"""Report figures of an evaluation and of an index; matplotlib loads on first draw.
 
 :mod:`.figure` (helpers), :mod:`.charts` (recall, per category, per query length, similarity
 distributions), :mod:`.cases` (example queries), :mod:`.eda` (the index's data) and
-:mod:`.report` (:func:`write_report`, all of them at once).
+:mod:`.report` (:func:`report_figures` and :func:`write_report`, all of them at once).
+
+Every ``plot_*`` function returns its :class:`matplotlib.figure.Figure` and also writes it as a
+PNG when given a path (``plot_recall_comparison(report, "recall.png")``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from .eda import (
     plot_feature_norm_distribution,
     plot_pairwise_similarity,
 )
-from .report import write_report
+from .report import report_figures, write_report
 
 __all__ = [
     "keyframe_path",
@@ -35,5 +38,6 @@ __all__ = [
     "plot_query_length_recall",
     "plot_recall_comparison",
     "plot_similarity_distribution",
+    "report_figures",
     "write_report",
 ]

@@ -11,9 +11,11 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .figure import new_figure, save_figure
+from .figure import finish, new_figure
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from ..eval.report import EvalReport, EvalRow, QueryExample
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -47,18 +49,18 @@ def _thumbnail(path: Path, size: int = 200):
 
 def plot_case_examples(
     report: EvalReport,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     kind: str = "success",
     row: EvalRow | None = None,
     keyframes_dir: str | Path | None = None,
     n: int = 4,
-) -> Path | None:
+) -> Figure | None:
     """A few t2v queries with their ground truth and top-5 results (ground truth highlighted).
 
     Args:
         report: The evaluation (its rows carry the examples picked during evaluation).
-        path: Output PNG.
+        path: Also write the figure there as a PNG (parent folders created).
         kind: ``"success"`` (ground truth ranked first) or ``"failure"`` (ranked below 5, or
             below 1 when no query ranks that low).
         row: The row whose examples to show (default: the last head row, else the baseline).
@@ -66,7 +68,7 @@ def plot_case_examples(
         n: At most this many queries.
 
     Returns:
-        The PNG path, or ``None`` when the row has no example of that kind (nothing written).
+        The figure, or ``None`` when the row has no example of that kind (nothing written).
     """
     if kind not in ("success", "failure"):
         raise ValueError(f"kind must be 'success' or 'failure', got {kind!r}")
@@ -105,7 +107,7 @@ def plot_case_examples(
         f"{report.settings.get('split') or 'all videos'}",
         fontsize=12,
     )
-    return save_figure(fig, path)
+    return finish(fig, path)
 
 
 def _line(ax, row: int, text: str, **style) -> None:

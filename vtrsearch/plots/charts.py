@@ -3,7 +3,8 @@
 matplotlib is imported only when a figure is drawn, and only its object-oriented API is used
 (``matplotlib.figure.Figure`` rendered by the Agg canvas): no pyplot, no global backend switch,
 nothing shown on screen. Every figure is a public function taking an
-:class:`~vtrsearch.eval.report.EvalReport` and an output path (EDA figures of the index are in
+:class:`~vtrsearch.eval.report.EvalReport` (and optionally a PNG path to write) and returning its
+``Figure`` (EDA figures of the index are in
 :mod:`vtrsearch.plots.eda`, example queries in :mod:`vtrsearch.plots.cases`;
 :func:`vtrsearch.plots.report.write_report` writes them all).
 
@@ -19,10 +20,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ..eval.report import EvalReport, EvalRow
+from .figure import K_COLORS, PALETTE, finish, new_figure
 
-from .figure import K_COLORS, PALETTE, new_figure, save_figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..eval.report import EvalReport, EvalRow
 
 
 def _where(report: EvalReport) -> str:
@@ -45,6 +48,7 @@ def _styles(report: EvalReport) -> dict[str, tuple[str, str | None]]:
 
 
 def tuned_row(report: EvalReport, label: str | None = None) -> EvalRow | None:
+    """The row called ``label``, else the last head row (``None`` without heads)."""
     if label is not None:
         return report.row(label)
     heads = report.head_rows
@@ -54,7 +58,7 @@ def tuned_row(report: EvalReport, label: str | None = None) -> EvalRow | None:
 # ----------------------------------------------------------------------------- recall
 
 
-def plot_recall_comparison(report: EvalReport, path: str | Path) -> Path:
+def plot_recall_comparison(report: EvalReport, path: str | Path | None = None) -> Figure:
     """Grouped bars of R@K per row (baseline, heads, re-ranked rows), one panel per direction."""
     dirs = [d for d in report.settings["directions"] if any(d in r.metrics for r in report.rows)]
     ks = list(report.settings["ks"])
@@ -97,22 +101,22 @@ def plot_recall_comparison(report: EvalReport, path: str | Path) -> Path:
     if report.baseline is None:
         what = "fine-tuned heads (no baseline row)"
     fig.suptitle(f"Recall@K on {_where(report)}: {what}", fontsize=12)
-    return save_figure(fig, path)
+    return finish(fig, path)
 
 
 def plot_category_recall(
     report: EvalReport,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     k: int = 5,
     direction: str = "t2v",
     head: str | None = None,
-) -> Path:
+) -> Figure:
     """Per-category R@K, baseline vs a fine-tuned row, horizontal bars sorted by value.
 
     Args:
         report: The evaluation.
-        path: Output PNG.
+        path: Also write the figure there as a PNG (parent folders created).
         k: Recall cut-off (R@5 by default: steadier than R@1 on small categories).
         direction: ``"t2v"`` (category of the ground-truth video) or ``"v2t"``.
         head: Label of the fine-tuned row (default: the last head row).
@@ -147,12 +151,12 @@ def plot_category_recall(
     else:
         what = f"{key.label} only" + ("" if tuned else " (no head given)")
     ax.set_title(f"Per-category {direction} R@{k} on {_where(report)}: {what}", fontsize=11)
-    return save_figure(fig, path)
+    return finish(fig, path)
 
 
 def plot_query_length_recall(
-    report: EvalReport, path: str | Path, rows: Sequence[str] | None = None
-) -> Path:
+    report: EvalReport, path: str | Path | None = None, rows: Sequence[str] | None = None
+) -> Figure:
     """t2v R@K per query-length bucket (words), one panel per row, with query counts."""
     chosen = [report.row(r) for r in rows] if rows else report.plain_rows[:3]
     ks = list(report.settings["ks"])[:3]
@@ -184,13 +188,15 @@ def plot_query_length_recall(
     missing = [b for b in ("1-10", "11-20", "21+") if b not in chosen[0].per_length]
     extra = f"\n(no queries of {', '.join(missing)} words)" if missing else ""
     fig.suptitle(f"Text-to-video recall by query length on {_where(report)}{extra}", fontsize=12)
-    return save_figure(fig, path)
+    return finish(fig, path)
 
 
 # ----------------------------------------------------------------------------- similarities
 
 
-def plot_similarity_distribution(row: EvalRow, path: str | Path, title: str | None = None) -> Path:
+def plot_similarity_distribution(
+    row: EvalRow, path: str | Path | None = None, title: str | None = None
+) -> Figure:
     """Densities of matching vs (sampled) non-matching caption-video cosine similarities."""
     if row.raw is None:
         raise ValueError(f"row {row.label!r} has no per-query data (re-ranked rows have none)")
@@ -225,4 +231,4 @@ def plot_similarity_distribution(row: EvalRow, path: str | Path, title: str | No
     ax.grid(alpha=0.3)
     model = row.encoder if row.head is None else f"{row.encoder} + head {Path(row.head).name}"
     ax.set_title(title or f"{row.label}: matching vs non-matching similarities\n({model})")
-    return save_figure(fig, path)
+    return finish(fig, path)

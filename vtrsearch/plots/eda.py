@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .figure import new_figure, save_figure
+from .figure import finish, new_figure
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from ..index.index import Index
 
 BAR = "#4C72B0"
@@ -55,8 +57,8 @@ def _label_bars(ax, bars, values, horizontal: bool = False) -> None:
 
 
 def plot_category_distribution(
-    index: Index, path: str | Path, *, split: str | None = "test"
-) -> Path:
+    index: Index, path: str | Path | None = None, *, split: str | None = "test"
+) -> Figure:
     """Number of videos per category (every category of the index, largest on top)."""
     _, _, cats = _videos(index, split)
     counts = np.bincount(cats.clip(min=0), minlength=1)
@@ -74,12 +76,12 @@ def plot_category_distribution(
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     ax.set_title(f"Videos per category — {_where(split)} ({len(cats):,} videos)")
-    return save_figure(fig, path)
+    return finish(fig, path)
 
 
 def plot_caption_length_histogram(
-    index: Index, path: str | Path, *, split: str | None = "test"
-) -> Path:
+    index: Index, path: str | Path | None = None, *, split: str | None = "test"
+) -> Figure:
     """Words per caption, with the query-length bucket boundaries (10 and 20 words) marked."""
     _, texts = _captions(index, split)
     lengths = np.array([len(t.split()) for t in texts], dtype=np.int64)
@@ -116,10 +118,12 @@ def plot_caption_length_histogram(
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.set_title(f"Caption length — {_where(split)} ({lengths.size:,} captions; {stats})")
-    return save_figure(fig, path)
+    return finish(fig, path)
 
 
-def plot_captions_per_video(index: Index, path: str | Path, *, split: str | None = "test") -> Path:
+def plot_captions_per_video(
+    index: Index, path: str | Path | None = None, *, split: str | None = "test"
+) -> Figure:
     """How many captions each video has (videos without captions included, at 0)."""
     ids, _, _ = _videos(index, split)
     cap_vids, _ = _captions(index, split)
@@ -141,12 +145,16 @@ def plot_captions_per_video(index: Index, path: str | Path, *, split: str | None
         f"mean {per_video.mean():.2f})",
         fontsize=11,
     )
-    return save_figure(fig, path)
+    return finish(fig, path)
 
 
 def plot_feature_norm_distribution(
-    index: Index, path: str | Path, *, split: str | None = "test", encoder: str | None = None
-) -> Path:
+    index: Index,
+    path: str | Path | None = None,
+    *,
+    split: str | None = "test",
+    encoder: str | None = None,
+) -> Figure:
     """L2 norms of the stored video vectors and of the cached caption vectors of ``encoder``.
 
     The index stores L2-normalised video vectors, so their norms are 1 by construction (the
@@ -189,17 +197,17 @@ def plot_feature_norm_distribution(
         f"construction; raw feature norms are not stored){caption_note}",
         fontsize=10,
     )
-    return save_figure(fig, path)
+    return finish(fig, path)
 
 
 def plot_pairwise_similarity(
     index: Index,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
     split: str | None = "test",
     sample: int = 1500,
     seed: int = 0,
-) -> Path:
+) -> Figure:
     """Cosine similarities between video vectors (a sample), same vs different category."""
     _, vectors, cats = _videos(index, split)
     rng = np.random.default_rng(seed)
@@ -232,4 +240,4 @@ def plot_pairwise_similarity(
     ax.grid(alpha=0.3)
     sampled = f"{len(pick):,} of {n:,} videos sampled" if len(pick) < n else f"all {n:,} videos"
     ax.set_title(f"Video-video similarity — {_where(split)} ({sampled})")
-    return save_figure(fig, path)
+    return finish(fig, path)

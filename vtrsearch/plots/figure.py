@@ -1,4 +1,8 @@
-"""Figure helpers shared by every plot: a pyplot-free Figure, PNG output, the palette."""
+"""Figure helpers shared by every plot: a pyplot-free Figure, PNG output, the palette.
+
+Every plot function returns its :class:`matplotlib.figure.Figure` (to inspect, show or save as
+the caller likes) and also writes it as a PNG when given a ``path``.
+"""
 
 from __future__ import annotations
 
@@ -26,3 +30,10 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=DPI, facecolor="white")
     return out
+
+
+def finish(fig: Figure, path: str | Path | None) -> Figure:
+    """``fig``, written to ``path`` first when one is given (what every plot function returns)."""
+    if path is not None:
+        save_figure(fig, path)
+    return fig

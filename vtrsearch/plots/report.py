@@ -1,4 +1,8 @@
-"""``write_report``: every report and EDA figure of an evaluation, plus ``metrics.json``."""
+"""``write_report``: every report and EDA figure of an evaluation, plus ``metrics.json``.
+
+:func:`report_figures` draws them (file name -> Figure, nothing written); :func:`write_report`
+evaluates when needed, draws and saves them.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,17 @@ from .charts import (
     plot_similarity_distribution,
     tuned_row,
 )
+from .figure import save_figure
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..eval.progress import ProgressCallback
     from ..eval.report import EvalReport
     from ..index.index import Index
+
+SATURATED = 90.0
+"""R@5 (percent) from which the per-category figure shows R@1 instead."""
 
 
 def write_report(
@@ -31,7 +42,7 @@ def write_report(
     encoder: str | None = None,
     keyframes_dir: str | Path | None = None,
     skipped: list[str] | None = None,
-    progress: bool = False,
+    progress: ProgressCallback | bool | None = False,
 ) -> list[Path]:
     """Write every report and EDA figure plus ``metrics.json`` into ``out_dir``.
 
@@ -45,82 +56,128 @@ def write_report(
         encoder: Baseline encoder (only used when ``report`` is ``None``).
         keyframes_dir: Folder with ``keyframes/<video_id>/`` images for the example figures.
         skipped: When a list, receives ``"<file>: <reason>"`` for each figure not written.
-        progress: Show the evaluation's progress (when it is run here).
+        progress: Progress of the evaluation when it is run here (see ``evaluate_index``).
 
     Returns:
         The written files, in order.
 
-    The per-category figure shows R@5, or R@1 when R@5 is saturated (>= 90%). Without a head
-    ``finetuned_similarity_distribution.png`` is skipped; a figure with nothing to show (no
-    failure case, no t2v direction) is skipped too, with its reason in ``skipped``.
+    See :func:`report_figures` for the figures and when they are skipped.
     """
     if report is None:
         from ..eval.run import evaluate_index
 
         report = evaluate_index(index, split=split, heads=heads, encoder=encoder, progress=progress)
-    split = report.settings.get("split")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files: list[Path] = []
-    skips: list[str] = [] if skipped is None else skipped
-    tag = "all" if split is None else str(split)
-    files.append(
-        eda.plot_category_distribution(
-            index, out / f"video_category_distribution_{tag}.png", split=split
-        )
-    )
-    files.append(plot_recall_comparison(report, out / "recall_comparison_chart.png"))
-    key_row = tuned_row(report) or report.baseline
-    # R@5 by default; R@1 when R@5 is saturated (>= 90%) and would hide the differences.
-    k = (
-        1
-        if key_row is not None
-        and key_row.metrics.get("t2v")
-        and (key_row.metrics["t2v"].recall(5) >= 90.0)
-        else 5
-    )
-    files.append(plot_category_recall(report, out / "category_recall_comparison.png", k=k))
-    if report.plain_rows and report.plain_rows[0].per_length:
-        files.append(plot_query_length_recall(report, out / "query_length_recall.png"))
-    else:
-        skips.append("query_length_recall.png: the t2v direction was not evaluated")
-    base, tuned = report.baseline, tuned_row(report)
-    for row, name, why in (
-        (base, "baseline_similarity_distribution.png", "no baseline row (see the notes)"),
-        (tuned, "finetuned_similarity_distribution.png", "no projection head given"),
-    ):
-        if row is None or row.raw is None:
-            skips.append(f"{name}: {why}")
-        else:
-            files.append(plot_similarity_distribution(row, out / name))
-    example_row = tuned or base
-    for kind in ("success", "failure"):
-        name = f"{kind}_case_examples.png"
-        written = plot_case_examples(
-            report, out / name, kind=kind, row=example_row, keyframes_dir=keyframes_dir
-        )
-        if written is None:
-            skips.append(f"{name}: no {kind} among the queries")
-        else:
-            files.append(written)
-    files.append(
-        eda.plot_caption_length_histogram(index, out / "caption_length_histogram.png", split=split)
-    )
-    files.append(eda.plot_captions_per_video(index, out / "captions_per_video.png", split=split))
-    files.append(
-        eda.plot_feature_norm_distribution(
-            index,
-            out / "feature_norm_distribution.png",
-            split=split,
-            encoder=report.settings.get("encoder"),
-        )
-    )
-    files.append(
-        eda.plot_pairwise_similarity(
-            index, out / "pairwise_similarity_distribution.png", split=split
-        )
-    )
+    figures = report_figures(index, report, keyframes_dir=keyframes_dir, skipped=skipped)
+    files = [save_figure(fig, out / name) for name, fig in figures.items()]
     metrics = out / "metrics.json"
     report.to_json(metrics)
     files.append(metrics)
     return files
+
+
+def report_figures(
+    index: Index,
+    report: EvalReport,
+    *,
+    keyframes_dir: str | Path | None = None,
+    skipped: list[str] | None = None,
+) -> dict[str, Figure]:
+    """Every figure of the report, by PNG file name, in report order (nothing is written).
+
+    The per-category figure shows t2v (v2t when only v2t was evaluated) R@5, or R@1 when R@5
+    is saturated (>= 90%). Without a head
+    ``finetuned_similarity_distribution.png`` is skipped; a figure with nothing to show (no
+    failure case, no t2v direction) is skipped too, with its reason in ``skipped``.
+
+    Args:
+        index: The evaluated index (the EDA figures read it).
+        report: The evaluation; its split is the EDA figures' split too.
+        keyframes_dir: Folder with ``keyframes/<video_id>/`` images for the example figures.
+        skipped: When a list, receives ``"<file>: <reason>"`` for each figure not drawn.
+    """
+    skips: list[str] = [] if skipped is None else skipped
+    split = report.settings.get("split")
+    tag = "all" if split is None else str(split)
+    figures = {
+        f"video_category_distribution_{tag}.png": eda.plot_category_distribution(index, split=split)
+    }
+    figures.update(_metric_figures(report, skips))
+    figures.update(_similarity_figures(report, skips))
+    figures.update(_case_figures(report, keyframes_dir, skips))
+    figures.update(_eda_figures(index, split, report.settings.get("encoder")))
+    return figures
+
+
+def category_direction(report: EvalReport) -> str:
+    """Direction of the per-category figure: t2v, or v2t when t2v was not evaluated."""
+    return "t2v" if "t2v" in report.settings.get("directions", ("t2v",)) else "v2t"
+
+
+def category_k(report: EvalReport, direction: str = "t2v") -> int:
+    """R@K of the per-category figure: 5, or 1 when the key row's R@5 is saturated."""
+    key_row = tuned_row(report) or report.baseline
+    metrics = None if key_row is None else key_row.metrics.get(direction)
+    return 1 if metrics is not None and metrics.recall(5) >= SATURATED else 5
+
+
+def _metric_figures(report: EvalReport, skips: list[str]) -> dict[str, Figure]:
+    """Recall per row, per category and per query length."""
+    direction = category_direction(report)
+    k = category_k(report, direction)
+    out = {
+        "recall_comparison_chart.png": plot_recall_comparison(report),
+        "category_recall_comparison.png": plot_category_recall(report, k=k, direction=direction),
+    }
+    if report.plain_rows and report.plain_rows[0].per_length:
+        out["query_length_recall.png"] = plot_query_length_recall(report)
+    else:
+        skips.append("query_length_recall.png: the t2v direction was not evaluated")
+    return out
+
+
+def _similarity_figures(report: EvalReport, skips: list[str]) -> dict[str, Figure]:
+    """Matching vs non-matching similarities of the baseline and of the fine-tuned row."""
+    out = {}
+    for row, name, why in (
+        (
+            report.baseline,
+            "baseline_similarity_distribution.png",
+            "no baseline row (see the notes)",
+        ),
+        (tuned_row(report), "finetuned_similarity_distribution.png", "no projection head given"),
+    ):
+        if row is None or row.raw is None:
+            skips.append(f"{name}: {why}")
+        else:
+            out[name] = plot_similarity_distribution(row)
+    return out
+
+
+def _case_figures(
+    report: EvalReport, keyframes_dir: str | Path | None, skips: list[str]
+) -> dict[str, Figure]:
+    """Success and failure examples of the fine-tuned row (else the baseline)."""
+    row = tuned_row(report) or report.baseline
+    out = {}
+    for kind in ("success", "failure"):
+        name = f"{kind}_case_examples.png"
+        fig = plot_case_examples(report, kind=kind, row=row, keyframes_dir=keyframes_dir)
+        if fig is None:
+            skips.append(f"{name}: no {kind} among the queries")
+        else:
+            out[name] = fig
+    return out
+
+
+def _eda_figures(index: Index, split: str | None, encoder: str | None) -> dict[str, Figure]:
+    """The index's data: caption lengths, captions per video, norms, pairwise similarities."""
+    return {
+        "caption_length_histogram.png": eda.plot_caption_length_histogram(index, split=split),
+        "captions_per_video.png": eda.plot_captions_per_video(index, split=split),
+        "feature_norm_distribution.png": eda.plot_feature_norm_distribution(
+            index, split=split, encoder=encoder
+        ),
+        "pairwise_similarity_distribution.png": eda.plot_pairwise_similarity(index, split=split),
+    }
