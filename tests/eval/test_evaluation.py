@@ -83,13 +83,14 @@ def test_breakdowns_cover_every_category_and_sum_to_the_totals(report):
     assert sum(g.n_queries for g in base.per_length.values()) == base.metrics["t2v"].n_queries
 
 
-def test_exact_evaluation_equals_the_search_path(report):
+def test_exact_evaluation_equals_the_search_path(onek, report):
     via = report.row("baseline").via_index
     assert via["path"].startswith("Index.search_many")
     assert via["n_queries"] == report.settings["n_queries"]["t2v"]
     assert via["difference"] == {"1": 0.0, "5": 0.0, "10": 0.0}
     assert via["n_rank_mismatches"] == 0 and "explanation" not in via
     store = via["store_sample"]
+    assert store["path"] == f"Index.search_store ({type(onek.store).__name__})"
     assert store["n_queries"] == 25 and store["top1_agreement"] == 100.0
     assert store["difference"] == {"1": 0.0, "5": 0.0, "10": 0.0}
     assert "Index.search_many" in report.format_via_index()
@@ -116,7 +117,7 @@ def test_metrics_json_has_every_number_and_the_settings(onek, report, tmp_path):
     ):
         assert key in s
     assert s["split"] == "test" and s["encoder"] == MINILM and s["ties"] == "average"
-    assert s["index_version"] == onek.store.version("videos")
+    assert s["index_version"] == onek.store.version("videos") == onek.version
     base, row = report.row("baseline"), data["rows"][0]
     assert row["metrics"]["t2v"] == base.metrics["t2v"].to_dict()
     assert row["per_category"]["v2t"]["music"] == base.per_category["v2t"]["music"].to_dict()

@@ -304,7 +304,7 @@ class _Run:
             "qb_bank_split": plan.qb_bank_split,
             "via_index": plan.via_index,
             "index_uri": index.uri,
-            "index_version": index.store.version("videos"),
+            "index_version": index.version,
             "feature_model": index.feature_model,
             "dim": index.dim,
             "n_videos": int(len(self.data.ids)),

@@ -121,7 +121,7 @@ def _store_sample(
     recall, in_memory = _recalls(spos, ks), _recalls(mem, ks)
     agree = [bool(h) and h[0].video_id == top1[i] for h, i in zip(hits, sample, strict=True)]
     return {
-        "path": f"Index.search_store ({type(index.store).__name__})",
+        "path": f"Index.search_store ({index.store_name})",
         "n_queries": int(sample.size),
         "recall": recall,
         "in_memory_recall": in_memory,

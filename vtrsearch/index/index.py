@@ -185,6 +185,16 @@ class Index(QueryMixin, MomentsMixin):
         return self.store.uri
 
     @property
+    def version(self) -> Any:
+        """A value that changes whenever the videos are written (the store's table version)."""
+        return self.store.version(VIDEOS)
+
+    @property
+    def store_name(self) -> str:
+        """The kind of store behind the index (its class name, e.g. ``LanceStore``)."""
+        return type(self.store).__name__
+
+    @property
     def dim(self) -> int:
         """Dimension of the video vectors."""
         return int(self._meta["dim"])
