@@ -23,7 +23,7 @@ from .metrics import DIRECTIONS, TIES
 from .rerank import RERANKS, DualSoftmaxRerank, QBNormRerank
 
 if TYPE_CHECKING:
-    from ..heads.head import LoadedHead
+    from ..heads.io import LoadedHead
     from ..index.index import Index
 
 __all__ = ["EvalPlan", "ModelPlan", "check_options", "plan_evaluation"]

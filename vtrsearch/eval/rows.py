@@ -14,7 +14,7 @@ from .metrics import DIRECTIONS, LENGTH_BUCKETS, breakdown, metrics_from_ranks, 
 from .report import EvalRow, QueryExample, RowData
 
 if TYPE_CHECKING:
-    from ..heads.head import LoadedHead
+    from ..heads.io import LoadedHead
     from .inputs import EvalSplit
 
 NEGATIVE_SAMPLE = 100_000
