@@ -11,7 +11,7 @@ text encoder (an index stored without one), a bare video id is accepted too.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -233,30 +233,8 @@ class SearchEngine:
                 self._ready.add(request.head)
         with self.lock:
             hits = self.index.search(query, k=request.k, categories=cats, split=request.split)
-        return SearchOutcome(request, hits, self.first_captions([h.video_id for h in hits]), source)
-
-    def first_captions(self, video_ids: Sequence[str]) -> dict[str, str]:
-        """video id -> its first caption (by ``sen_id``), in one store scan."""
-        if not video_ids:
-            return {}
-        from vtrsearch.filters import Filter
-        from vtrsearch.index.schema import CAPTIONS
-
-        rows = self.index.store.scan(
-            CAPTIONS,
-            columns=["sen_id", "video_id", "text"],
-            where=Filter.where(video_id=tuple(video_ids)),
-        )
-        best: dict[str, tuple[str, str]] = {}
-        for sen, vid, text in zip(
-            rows["sen_id"].to_pylist(),
-            rows["video_id"].to_pylist(),
-            rows["text"].to_pylist(),
-            strict=True,
-        ):
-            if vid not in best or sen < best[vid][0]:
-                best[vid] = (sen, text)
-        return {vid: text for vid, (_, text) in best.items()}
+        firsts = self.index.first_captions([h.video_id for h in hits])
+        return SearchOutcome(request, hits, firsts, source)
 
     # details ---------------------------------------------------------------------------------
     def detail(self, video_id: str) -> VideoDetail | None:

@@ -21,6 +21,7 @@ from ..errors import (
 from ..filters import Filter
 from ..results import Hit, Video
 from ..stores import UriKind, VectorStore, open_store, uri_kind
+from .captions import caption_order_key, first_caption_per_video
 from .gallery import POOLS, Gallery
 from .gallery_loader import load_gallery, table_versions
 from .moments import MomentsMixin
@@ -364,16 +365,25 @@ class Index(QueryMixin, MomentsMixin):
         )
 
     def captions(self, video_id: str) -> list[str]:
-        """Caption texts of ``video_id`` ordered by ``sen_id`` (numerically when numeric)."""
+        """Caption texts of ``video_id`` in ``sen_id`` order (:func:`caption_order_key`)."""
         rows = self.store.scan(
             CAPTIONS, columns=["sen_id", "text"], where=Filter.where(video_id=str(video_id))
         )
         pairs = zip(rows["sen_id"].to_pylist(), rows["text"].to_pylist(), strict=True)
-        # Numeric MSR-VTT sen_ids sort as numbers ("9" before "10"), others as text.
-        ordered = sorted(
-            pairs, key=lambda p: (0, int(p[0]), "") if p[0].isdigit() else (1, 0, p[0])
+        return [text for _, text in sorted(pairs, key=lambda p: caption_order_key(p[0]))]
+
+    def first_captions(self, video_ids: Sequence[str]) -> dict[str, str]:
+        """video id -> its first caption (same order as :meth:`captions`), in one scan."""
+        if not video_ids:
+            return {}
+        rows = self.store.scan(
+            CAPTIONS,
+            columns=["sen_id", "video_id", "text"],
+            where=Filter.where(video_id=tuple(str(v) for v in video_ids)),
         )
-        return [text for _, text in ordered]
+        return first_caption_per_video(
+            rows["sen_id"].to_pylist(), rows["video_id"].to_pylist(), rows["text"].to_pylist()
+        )
 
     def caption_table(self, columns: Sequence[str] | None = None) -> pa.Table:
         """Every caption row (``sen_id``, ``video_id``, ``text``)."""
