@@ -13,9 +13,9 @@ from textual.widgets import Footer, Header, TabbedContent, TabPane
 from vtrsearch.stores.uri import display_name
 
 from .engine import SearchEngine
-from .screens.evaluation import EvaluationView
-from .screens.help import HelpScreen
-from .screens.search import SearchView
+from .views.evaluation import EvaluationView
+from .help import HelpScreen
+from .views.search import SearchView
 
 if TYPE_CHECKING:
     from vtrsearch.index.index import Index
