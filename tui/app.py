@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from vtrsearch.stores.uri import display_name
 
 from .engine import SearchEngine
-from .views.evaluation import EvaluationView
 from .help import HelpScreen
+from .views.evaluation import EvaluationView
 from .views.search import SearchView
 
 if TYPE_CHECKING:
@@ -30,7 +31,11 @@ class VtrsearchApp(App[None]):
             reported as an error notification and the baseline is used.
     """
 
-    CSS_PATH = "vtrsearch.tcss"
+    CSS = """
+    #tabs {
+        height: 1fr;
+    }
+    """
     TITLE = "vtrsearch"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
@@ -41,16 +46,30 @@ class VtrsearchApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
+    index_name: reactive[str] = reactive("")
+    """The index as the header names it (its folder or Qdrant collection)."""
+    index_space: reactive[str] = reactive("")
+    """Dimension and feature model of the index's vectors, e.g. ``384-d · hf:minilm``."""
+    video_count: reactive[int] = reactive(0)
+    """Videos in the index, updated after every search (other processes may add some)."""
+    header_line: reactive[str] = reactive("")
+    """The header's subtitle, computed from the three above."""
+
     def __init__(self, index: Index, *, head: str | None = None) -> None:
         super().__init__()
         self.index = index
         self.engine = SearchEngine(index, head=head)
         self.notification_log: list[tuple[str, str]] = []
         """Every notification shown: ``(severity, message)``."""
-        name = display_name(index.uri)
-        self.sub_title = f"{name} · {len(index)} videos · {index.dim}-d · " + (
-            index.feature_model or "unknown features"
-        )
+        self.index_name = display_name(index.uri)
+        self.index_space = f"{index.dim}-d · {index.feature_model or 'unknown features'}"
+        self.video_count = len(index)
+
+    def compute_header_line(self) -> str:
+        return f"{self.index_name} · {self.video_count} videos · {self.index_space}"
+
+    def watch_header_line(self, line: str) -> None:
+        self.sub_title = line
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -73,6 +92,10 @@ class VtrsearchApp(App[None]):
         """Show a notification and keep it in :attr:`notification_log` (thread-safe)."""
         self.notification_log.append((severity, message))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def on_search_view_searched(self, event: SearchView.Searched) -> None:
+        """Keep the header's video count current."""
+        self.video_count = event.outcome.n_videos
 
     def action_help(self) -> None:
         """Show the key bindings."""

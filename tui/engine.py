@@ -1,7 +1,9 @@
 """Search logic of the TUI, free of widgets: heads, query encoders, searches, video details.
 
 Every method may block (model loading, store scans) and is meant to run in a thread worker;
-:attr:`SearchEngine.lock` serialises the calls that touch the index's query encoder.
+:attr:`SearchEngine.lock` serialises the calls that touch the index's query encoder. Nothing
+loads at construction: a query encoder is built (and its weights loaded, or downloaded when
+the encoder allows it) by the first text search that needs it.
 
 Queries: a text is encoded by the index's encoder (``baseline``) or through a projection head;
 ``like:<video_id>`` searches by the stored vector of a video. When the selected model has no
@@ -36,6 +38,18 @@ class QueryError(VtrsearchError, ValueError):
     """A query the TUI cannot answer (empty, unknown video id, no encoder)."""
 
 
+class EncoderUnavailableError(QueryError):
+    """The query encoder (or head) of a text search could not be loaded or used.
+
+    Attributes:
+        label: The encoder as status lines name it (see :meth:`SearchEngine.encoder_label`).
+    """
+
+    def __init__(self, label: str, cause: BaseException):
+        super().__init__(f"text search unavailable: {label} failed to load: {error_text(cause)}")
+        self.label = label
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     """One search as the user asked for it.
@@ -63,6 +77,8 @@ class SearchOutcome:
     hits: list[Hit]
     first_captions: dict[str, str]
     source: str
+    n_videos: int
+    """Videos in the index after the search (it may grow while the TUI is open)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,7 @@ class SearchEngine:
         self.lock = threading.RLock()
         self.heads: dict[str, str] = index.heads()
         self._encoders: dict[str, QueryEncoder] = {}
+        self._built: set[str] = set()
         self._ready: set[str] = set()
         self.start_head = BASELINE
         self.start_error: str | None = None
@@ -139,6 +156,22 @@ class SearchEngine:
         """Whether the encoder of ``head`` has already encoded something (weights loaded)."""
         return head in self._ready
 
+    @property
+    def loaded_encoders(self) -> frozenset[str]:
+        """Heads (``BASELINE`` for the bare encoder) whose query encoder has been built."""
+        return frozenset(self._built)
+
+    def head_problem(self, head: str) -> str | None:
+        """Why ``head`` cannot be used, found without loading anything (``None``: looks fine)."""
+        if head == BASELINE:
+            return None
+        path = self.heads.get(head)
+        if path is None:
+            return f"projection head {head!r} is not known"
+        if not Path(path).is_dir():
+            return f"projection head {head!r} not found at {path}"
+        return None
+
     def query_encoder(self, head: str = BASELINE) -> QueryEncoder:
         """The (cached) text -> vector pipeline of ``head``.
 
@@ -149,10 +182,13 @@ class SearchEngine:
             if head == BASELINE:
                 if self.index.head_path is not None:
                     self.index.use_head(None)
-                return self.index.query_encoder
-            if head not in self._encoders:
-                self._encoders[head] = self._build_head_encoder(head)
-            return self._encoders[head]
+                encoder = self.index.query_encoder
+            else:
+                if head not in self._encoders:
+                    self._encoders[head] = self._build_head_encoder(head)
+                encoder = self._encoders[head]
+            self._built.add(head)
+            return encoder
 
     def _build_head_encoder(self, head: str) -> QueryEncoder:
         from vtrsearch.index.session import QueryEncoder
@@ -177,12 +213,6 @@ class SearchEngine:
                 qe.encoder = base.encoder
         return qe
 
-    def warm_up(self, head: str = BASELINE) -> None:
-        """Load the encoder (and head) of ``head`` now by encoding a short text."""
-        with self.lock:
-            self.query_encoder(head).encode(["warm up"])
-            self._ready.add(head)
-
     # searching -----------------------------------------------------------------------------
     def like_id(self, request: SearchRequest) -> str | None:
         """The video id a request searches from, or ``None`` for a text query."""
@@ -205,8 +235,9 @@ class SearchEngine:
         """Run ``request``; ``on_status`` hears about slow steps (model loading).
 
         Raises:
+            EncoderUnavailableError: The text encoder (or head) cannot be loaded or used.
             QueryError: Empty query or unknown video id.
-            VtrsearchError / ValueError / OSError: from the index or the encoder.
+            VtrsearchError / ValueError / OSError: from the index.
         """
         text = request.query.strip()
         if not text:
@@ -224,17 +255,21 @@ class SearchEngine:
                 source = f"head {request.head} ({self.index.encoder_spec or 'its base encoder'})"
             if not self.is_ready(request.head) and on_status is not None:
                 on_status(f"loading encoder {label}…")
-            with self.lock:
-                if request.head == BASELINE:
-                    self.query_encoder(BASELINE)  # drops any head set on the index
-                    query = text
-                else:
-                    query = self.query_encoder(request.head).encode_one(text)
-                self._ready.add(request.head)
+            query = self._encode(request.head, label, text)
         with self.lock:
             hits = self.index.search(query, k=request.k, categories=cats, split=request.split)
         firsts = self.index.first_captions([h.video_id for h in hits])
-        return SearchOutcome(request, hits, firsts, source)
+        return SearchOutcome(request, hits, firsts, source, len(self.index))
+
+    def _encode(self, head: str, label: str, text: str) -> np.ndarray:
+        """``text`` through the encoder of ``head`` (built and loaded on first use)."""
+        with self.lock:
+            try:
+                vector = self.query_encoder(head).encode_one(text)
+            except Exception as exc:
+                raise EncoderUnavailableError(label, exc) from exc
+            self._ready.add(head)
+            return vector
 
     # details ---------------------------------------------------------------------------------
     def detail(self, video_id: str) -> VideoDetail | None:

@@ -35,6 +35,32 @@ QUERY_HELP = (
 class HelpScreen(ModalScreen[None]):
     """A modal listing the key bindings; any of escape, q, ?, F1 closes it."""
 
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen #help-box {
+        width: 112;
+        height: auto;
+        max-height: 90%;
+        border: thick $accent;
+        background: $surface;
+        padding: 1 2;
+    }
+    HelpScreen #help-title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    HelpScreen #help-keys {
+        height: auto;
+        max-height: 20;
+    }
+    HelpScreen #help-queries, HelpScreen #help-close {
+        margin-top: 1;
+        color: $text-muted;
+    }
+    """
+
     BINDINGS = [
         Binding("escape,q,question_mark,f1", "close", "Close help"),
     ]

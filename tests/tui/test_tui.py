@@ -4,122 +4,22 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
+from helpers.tui_app import CAPTIONS, SIZE, errors, search, settle
 from textual.widgets import Select, SelectionList
 
-from vtrsearch import Index, load_encoder
+from vtrsearch import Index
 from vtrsearch.eval.run import evaluate_index
-from vtrsearch.tui import VtrsearchApp, make_app
+from vtrsearch.tui import make_app
 from vtrsearch.tui.widgets.metrics_tables import SortableTable, fmt
 
 pytestmark = pytest.mark.anyio
-
-MINILM = "hf:minilm"
-SIZE = (120, 40)
-SUBJECTS = ("a man", "a woman", "a child", "two friends")
-ACTIONS = {
-    "music": ("sings a song on stage", "plays the guitar", "plays the drums in a band"),
-    "cooking": ("cooks pasta in a kitchen", "chops vegetables", "bakes a cake in an oven"),
-    "sports/actions": ("scores a goal in soccer", "runs on a track", "throws a basketball"),
-    "vehicles/autos": ("drives a red car fast", "repairs a motorbike", "washes a truck"),
-    "animals/pets": ("plays with a dog in the park", "feeds a cat", "rides a horse"),
-    "travel": ("walks on a sunny beach", "visits an old castle", "hikes up a mountain"),
-}
-
-
-def _captions() -> dict[str, tuple[str, list[str]]]:
-    """video id -> (category, captions): 4 videos per category, 3 captions each."""
-    out: dict[str, tuple[str, list[str]]] = {}
-    for c, (category, actions) in enumerate(ACTIONS.items()):
-        for i, subject in enumerate(SUBJECTS):
-            caps = [f"{subject} {actions[(i + j) % 3]}" for j in range(3)]
-            caps[1] += " while smiling" if i % 2 else " at night"
-            out[f"video{c * 4 + i}"] = (category, caps)
-    return out
-
-
-CAPTIONS = _captions()
-
-
-def _add(index: Index, vectors: np.ndarray) -> None:
-    ids = list(CAPTIONS)
-    splits = ["test" if int(v[5:]) % 4 == 3 or int(v[5:]) % 4 == 0 else "train" for v in ids]
-    index.add_videos(ids, vectors, categories=[CAPTIONS[v][0] for v in ids], splits=splits)
-    sen = [(f"{v}#{j}", v, t) for v in ids for j, t in enumerate(CAPTIONS[v][1])]
-    index.add_captions(*(list(c) for c in zip(*sen, strict=True)))
-
-
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def vectors() -> np.ndarray:
-    enc = load_encoder(MINILM)
-    return np.stack([enc.encode(CAPTIONS[v][1]).mean(axis=0) for v in CAPTIONS])
-
-
-@pytest.fixture(scope="module")
-def head_dir(tmp_path_factory) -> str:
-    """A small residual head 384 -> 384 with perturbed weights (so it ranks differently)."""
-    import torch
-
-    from vtrsearch.heads import HeadConfig, build_head, save_head
-
-    torch.manual_seed(0)
-    cfg = HeadConfig(384, 384, hidden_dim=32, depth=2, dropout=0.0)
-    cfg.base_encoder, cfg.feature_model = MINILM, MINILM
-    head = build_head(cfg)
-    with torch.no_grad():
-        for p in head.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    return str(save_head(head, cfg, tmp_path_factory.mktemp("heads") / "tuned"))
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory, vectors, head_dir) -> Index:
-    """24 videos whose vectors are the mean MiniLM embedding of their captions, one head."""
-    idx = Index.create(
-        tmp_path_factory.mktemp("tui") / "index", dim=384, feature_model=MINILM, encoder=MINILM
-    )
-    _add(idx, vectors)
-    idx.register_head("tuned", head_dir)
-    return idx
-
-
-@pytest.fixture(scope="module")
-def bare_index(tmp_path_factory, vectors) -> Index:
-    """The same videos without any query encoder (vector-only)."""
-    idx = Index.create(tmp_path_factory.mktemp("bare") / "index", dim=384, feature_model=MINILM)
-    _add(idx, vectors)
-    return idx
-
-
-async def _settle(app: VtrsearchApp, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def _search(app: VtrsearchApp, pilot, text: str) -> None:
-    await _settle(app, pilot)
-    app.search_view.query_one("#query").focus()
-    app.search_view.query_one("#query").value = ""
-    await pilot.press(*text)
-    await pilot.press("enter")
-    await _settle(app, pilot)
-
-
-def _errors(app: VtrsearchApp) -> list[str]:
-    return [m for sev, m in app.notification_log if sev == "error"]
 
 
 async def test_text_search_ranks_like_index_search(index):
     app = make_app(index)
     async with app.run_test(size=SIZE) as pilot:
-        await _search(app, pilot, "someone cooks pasta")
+        await search(app, pilot, "someone cooks pasta")
         expected = index.search("someone cooks pasta", k=10)
         table = app.search_view.results
         assert table.video_ids() == [h.video_id for h in expected]
@@ -134,7 +34,7 @@ async def test_text_search_ranks_like_index_search(index):
         # move to the third row: its captions replace the first's
         table.focus()
         await pilot.press("down", "down")
-        await _settle(app, pilot)
+        await settle(app, pilot)
         third = expected[2].video_id
         assert CAPTIONS[third][1][0] in app.search_view.query_one("#detail").text
         # history: up in the query brings the query back
@@ -142,16 +42,16 @@ async def test_text_search_ranks_like_index_search(index):
         app.search_view.query_one("#query").value = ""
         await pilot.press("up")
         assert app.search_view.query_one("#query").value == "someone cooks pasta"
-        assert not _errors(app)
+        assert not errors(app)
 
 
 async def test_category_and_split_filters(index):
     app = make_app(index)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
+        await settle(app, pilot)
         app.search_view.query_one("#categories", SelectionList).select("music")
         app.search_view.query_one("#split", Select).value = "test"
-        await _search(app, pilot, "a person plays with a dog")
+        await search(app, pilot, "a person plays with a dog")
         expected = index.search(
             "a person plays with a dog", k=10, categories=["music"], split="test"
         )
@@ -164,7 +64,7 @@ async def test_category_and_split_filters(index):
         query.value = ""
         await pilot.press("ctrl+t", *"drums")
         await pilot.pause(0.8)
-        await _settle(app, pilot)
+        await settle(app, pilot)
         hits = index.search("drums", k=10, categories=["music"], split="test")
         assert app.search_view.results.video_ids() == [h.video_id for h in hits]
         assert app.search_view.last_query == "drums"
@@ -173,11 +73,11 @@ async def test_category_and_split_filters(index):
 async def test_more_like_this_and_head_switch(index, head_dir):
     app = make_app(index)
     async with app.run_test(size=SIZE) as pilot:
-        await _search(app, pilot, "a red car")
+        await search(app, pilot, "a red car")
         table = app.search_view.results
         table.focus()
         await pilot.press("down", "m")
-        await _settle(app, pilot)
+        await settle(app, pilot)
         like = index.search(index.get(table.video_ids()[0]).vector, k=10)
         second = index.search("a red car", k=10)[1].video_id
         assert app.search_view.query_one("#query").value == f"like:{second}"
@@ -186,29 +86,29 @@ async def test_more_like_this_and_head_switch(index, head_dir):
         assert table.video_ids()[0] == second and like
         # switch to the registered head: the current query is re-run through it
         app.search_view.query_one("#query").value = ""
-        await _search(app, pilot, "a red car")
+        await search(app, pilot, "a red car")
         app.search_view.query_one("#head", Select).value = "tuned"
-        await _settle(app, pilot)
+        await settle(app, pilot)
         other = Index.open(index.uri)
         other.use_head(head_dir)
         through_head = [h.video_id for h in other.search("a red car", k=10)]
         assert table.video_ids() == through_head
         assert through_head != [h.video_id for h in index.search("a red car", k=10)]
         assert "head tuned" in str(app.search_view.query_one("#status").content)
-        assert not _errors(app)
+        assert not errors(app)
 
 
 async def test_errors_are_notifications(index, tmp_path):
     app = make_app(index, head=str(tmp_path / "no-such-head"))
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
-        assert any("projection head not found" in m for m in _errors(app))
+        await settle(app, pilot)
+        assert any("projection head not found" in m for m in errors(app))
         assert app.search_view.head == ""  # fell back to the baseline
         await pilot.press("enter")  # empty query
-        await _settle(app, pilot)
-        assert any("empty query" in m for m in _errors(app))
-        await _search(app, pilot, "like:video999")
-        assert any("video999" in m and "not in the index" in m for m in _errors(app))
+        await settle(app, pilot)
+        assert any("empty query" in m for m in errors(app))
+        await search(app, pilot, "like:video999")
+        assert any("video999" in m and "not in the index" in m for m in errors(app))
         await pilot.press("f1")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
@@ -220,13 +120,13 @@ async def test_errors_are_notifications(index, tmp_path):
 async def test_index_without_encoder(bare_index, tmp_path):
     app = make_app(bare_index.uri)  # a path works as well as an open Index
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
+        await settle(app, pilot)
         banner = app.search_view.query_one("#banner")
         assert banner.display and "no query encoder" in str(banner.content)
-        await _search(app, pilot, "video5")  # a bare video id searches by its vector
+        await search(app, pilot, "video5")  # a bare video id searches by its vector
         expected = bare_index.search(bare_index.get("video5").vector, k=10)
         assert app.search_view.results.video_ids() == [h.video_id for h in expected]
-        assert not _errors(app)
+        assert not errors(app)
     # a registered head whose folder is gone: an error notification when it is picked
     (tmp_path / "gone").mkdir()
     other = Index.open(bare_index.uri)
@@ -234,33 +134,21 @@ async def test_index_without_encoder(bare_index, tmp_path):
     (tmp_path / "gone").rmdir()
     app = make_app(other)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
+        await settle(app, pilot)
         app.search_view.query_one("#head", Select).value = "gone"
-        await _settle(app, pilot)
-        assert any(m.startswith("head gone unavailable") for m in _errors(app))
-
-
-async def test_unloadable_encoder_is_reported(tmp_path, vectors):
-    spec = "hf:/nonexistent/model-dir"
-    idx = Index.create(tmp_path / "index", dim=384, feature_model=spec, encoder=spec)
-    _add(idx, vectors[:, :])
-    app = make_app(idx)
-    async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
-        assert any(m.startswith("no encoder") for m in _errors(app))
-        await _search(app, pilot, "a dog")
-        assert len(_errors(app)) >= 2 and app.search_view.results.row_count == 0
+        await settle(app, pilot)
+        assert any(m.startswith("head gone unavailable") for m in errors(app))
 
 
 async def test_evaluation_matches_evaluate_index(index, head_dir, tmp_path):
     report = evaluate_index(index, split="test", heads=[head_dir], progress=False)
     app = make_app(index)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
+        await settle(app, pilot)
         await pilot.press("f3")
         await pilot.pause()
         await pilot.press("ctrl+r")
-        await _settle(app, pilot)
+        await settle(app, pilot)
         view = app.evaluation_view
         table = view.query_one("#eval-metrics")
         assert [r.label for r in report.rows] == ["baseline", "head:tuned"]
@@ -292,21 +180,21 @@ async def test_evaluation_matches_evaluate_index(index, head_dir, tmp_path):
         out = tmp_path / "report"
         view.query_one("#eval-out").value = str(out)
         await pilot.press("ctrl+s")
-        await _settle(app, pilot)
+        await settle(app, pilot)
         saved = json.loads((out / "metrics.json").read_text())
         assert [r["label"] for r in saved["rows"]] == ["baseline", "head:tuned"]
         assert saved["rows"][0]["metrics"]["t2v"]["r1"] == pytest.approx(
             report.rows[0].metrics["t2v"].r1
         )
         assert len(list(out.glob("*.png"))) >= 5
-        assert not _errors(app)
+        assert not errors(app)
 
 
 def test_search_screen_snapshot(index, snap_compare):
     async def run_before(pilot) -> None:
         app = pilot.app
-        await _settle(app, pilot)
+        await settle(app, pilot)
         app.search_view.query_one("#categories", SelectionList).select("cooking")
-        await _search(app, pilot, "someone cooks food")
+        await search(app, pilot, "someone cooks food")
 
     assert snap_compare(make_app(index), terminal_size=SIZE, run_before=run_before)

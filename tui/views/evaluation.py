@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
 from textual.widgets import (
     Button,
     DataTable,
@@ -24,13 +25,13 @@ from textual.widgets import (
     ProgressBar,
     Select,
     SelectionList,
-    Static,
 )
 
 from vtrsearch.stores.uri import local_dir
 
 from ..engine import SearchEngine, error_text
 from ..widgets.metrics_tables import SortableTable, fill_groups, fill_metrics, group_direction
+from ..widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from vtrsearch.eval.report import EvalReport, EvalRow
@@ -61,18 +62,66 @@ def default_report_dir(uri: str) -> str:
 class EvaluationView(Vertical):
     """Retrieval metrics of the baseline encoder and the heads, side by side."""
 
+    DEFAULT_CSS = """
+    EvaluationView #eval-controls {
+        height: auto;
+        max-height: 12;
+    }
+    EvaluationView .eval-col {
+        width: 1fr;
+        height: auto;
+        padding: 0 1;
+    }
+    EvaluationView .eval-col Label {
+        color: $text-muted;
+    }
+    EvaluationView #eval-models, EvaluationView #eval-directions {
+        height: auto;
+        max-height: 8;
+    }
+    EvaluationView #eval-status {
+        height: auto;
+    }
+    EvaluationView #eval-progress {
+        padding: 0 1;
+    }
+    EvaluationView #eval-metrics {
+        height: auto;
+        max-height: 8;
+        margin: 0 1;
+    }
+    EvaluationView > Label {
+        color: $text-muted;
+        padding: 0 1;
+    }
+    EvaluationView #eval-categories {
+        height: 1fr;
+        margin: 0 1;
+    }
+    EvaluationView #eval-lengths {
+        height: auto;
+        max-height: 7;
+        margin: 0 1;
+    }
+    """
+
     BINDINGS = [
         Binding("ctrl+r", "run", "Run evaluation"),
         Binding("ctrl+s", "save", "Save report"),
     ]
+
+    status: reactive[str] = reactive("pick models and press Run evaluation (ctrl+r)")
+    """The status line's text."""
+    running: reactive[bool] = reactive(False)
+    """Whether an evaluation runs: shows the progress bar, disables the run button."""
 
     def __init__(self, engine: SearchEngine, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.engine = engine
         self.report: EvalReport | None = None
         self.shown_rows: list[EvalRow] = []
-        self.running = False
         self.saved_files: list[Path] = []
+        self._doing = ""
 
     def compose(self) -> ComposeResult:
         index = self.engine.index
@@ -106,16 +155,13 @@ class EvaluationView(Vertical):
                 yield Label("Report folder")
                 yield Input(default_report_dir(index.uri), id="eval-out")
                 yield Button("Save report", id="eval-save")
-        yield Static("pick models and press Run evaluation (ctrl+r)", id="eval-status")
+        yield StatusLine(id="eval-status").data_bind(text=EvaluationView.status)
         yield ProgressBar(total=None, show_eta=False, id="eval-progress")
         yield DataTable(zebra_stripes=True, id="eval-metrics")
         yield Label("Per category (click a header to sort)", id="eval-categories-title")
         yield SortableTable(id="eval-categories")
         yield Label("Per query length (t2v; words per caption)")
         yield SortableTable(id="eval-lengths")
-
-    def on_mount(self) -> None:
-        self.query_one("#eval-progress", ProgressBar).display = False
 
     # options -------------------------------------------------------------------------------
     def request(self) -> EvalRequest:
@@ -133,15 +179,10 @@ class EvaluationView(Vertical):
             directions=tuple(d for d in ("t2v", "v2t") if d in dirs),
         )
 
-    def set_status(self, text: str) -> None:
-        """Show ``text`` on the status line."""
-        self.query_one("#eval-status", Static).update(text)
-
-    def _busy(self, running: bool, text: str) -> None:
-        self.running = running
-        self.query_one("#eval-progress", ProgressBar).display = running
+    def watch_running(self, running: bool) -> None:
+        bar = self.query_one("#eval-progress", ProgressBar)
+        bar.display = running
         self.query_one("#eval-run", Button).disabled = running
-        self.set_status(text)
 
     # running -------------------------------------------------------------------------------
     def action_run(self) -> None:
@@ -155,7 +196,9 @@ class EvaluationView(Vertical):
             return
         where = "every video" if req.split is None else f"split {req.split!r}"
         n_models = int(req.baseline) + len(req.heads)
-        self._busy(True, f"evaluating {n_models} model(s) on {where}…")
+        self._doing = f"evaluating {n_models} model(s) on {where}"
+        self.running = True
+        self.status = f"{self._doing}…"
         self._evaluate(req)
 
     @work(thread=True, exclusive=True, group="evaluate")
@@ -177,7 +220,8 @@ class EvaluationView(Vertical):
         self.app.call_from_thread(self._show, report, req)
 
     def _failed(self, exc: BaseException) -> None:
-        self._busy(False, "evaluation failed")
+        self.running = False
+        self.status = "evaluation failed"
         self.notify(error_text(exc), severity="error", markup=False)
 
     def _show(self, report: EvalReport, req: EvalRequest) -> None:
@@ -207,7 +251,8 @@ class EvaluationView(Vertical):
         counts = ", ".join(f"{k}: {n} queries" for k, n in s["n_queries"].items())
         where = "every video" if s["split"] is None else f"split {s['split']!r}"
         notes = f" · {'; '.join(report.notes)}" if report.notes else ""
-        self._busy(False, f"{where}, {s['n_videos']} videos; {counts}; ties {s['ties']}{notes}")
+        self.running = False
+        self.status = f"{where}, {s['n_videos']} videos; {counts}; ties {s['ties']}{notes}"
 
     # saving --------------------------------------------------------------------------------
     def action_save(self) -> None:
@@ -219,7 +264,7 @@ class EvaluationView(Vertical):
         if not out:
             self.notify("type a report folder", severity="error")
             return
-        self.set_status(f"writing report to {out}…")
+        self.status = f"writing report to {out}…"
         self._save(self.report, out)
 
     @work(thread=True, exclusive=True, group="save")
@@ -246,14 +291,14 @@ class EvaluationView(Vertical):
         self.app.call_from_thread(self._saved, out, files, skipped)
 
     def _save_failed(self, exc: BaseException) -> None:
-        self.set_status("saving the report failed")
+        self.status = "saving the report failed"
         self.notify(error_text(exc), severity="error", markup=False)
 
     def _saved(self, out: str, files: list[Path], skipped: list[str]) -> None:
         self.saved_files = files
         pngs = sum(1 for f in files if f.suffix == ".png")
         extra = f" ({len(skipped)} figure(s) skipped)" if skipped else ""
-        self.set_status(f"report saved to {out}: metrics.json and {pngs} PNG files{extra}")
+        self.status = f"report saved to {out}: metrics.json and {pngs} PNG files{extra}"
         self.notify(f"report saved to {out}", markup=False)
 
     # events --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The search view: query, filters, results, details, "more like this" and head switching.
 
 Every search, encoder load and detail fetch runs in a thread worker, so typing never waits.
+Nothing loads when the view opens: the query encoder loads on the first text search.
 Queries: a text (encoded by the selected head's model), or ``like:<video_id>`` to search by a
 stored video's vector; without a query encoder a bare video id is accepted.
 """
@@ -11,13 +12,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Select, SelectionList, Static
+from textual.widgets import DataTable, Input, Select, SelectionList
 from textual.worker import get_current_worker
 
 from ..engine import (
     BASELINE,
     LIKE_PREFIX,
+    EncoderUnavailableError,
     SearchEngine,
     SearchOutcome,
     SearchRequest,
@@ -27,6 +31,7 @@ from ..widgets.detail import DetailPane
 from ..widgets.filters import FilterPanel
 from ..widgets.query_input import QueryInput
 from ..widgets.results import ResultsTable
+from ..widgets.status import Banner, StatusLine
 
 LIVE_DELAY = 0.4
 NO_ENCODER = (
@@ -42,11 +47,35 @@ class SearchView(Vertical):
         engine: The search engine over the app's index.
     """
 
+    DEFAULT_CSS = """
+    SearchView #search-main {
+        height: 100%;
+        padding: 0 1;
+    }
+    SearchView #query {
+        margin-top: 1;
+    }
+    """
+
+    class Searched(Message):
+        """A search finished; ``outcome.n_videos`` is the index's size after it."""
+
+        def __init__(self, outcome: SearchOutcome) -> None:
+            super().__init__()
+            self.outcome = outcome
+
     BINDINGS = [
         Binding("ctrl+t", "toggle_live", "Live search"),
         Binding("ctrl+f", "focus_query", "Query"),
         Binding("ctrl+g", "focus_filters", "Filters"),
     ]
+
+    head: reactive[str] = reactive(BASELINE)
+    """The selected query head (``BASELINE`` for none); drives the banner and the status."""
+    status: reactive[str] = reactive("")
+    """The status line's text."""
+    banner: reactive[str] = reactive("")
+    """The 'no query encoder' banner's text (empty: hidden)."""
 
     def __init__(self, engine: SearchEngine, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -55,7 +84,6 @@ class SearchView(Vertical):
         self.last_query: str | None = None
         self.outcome: SearchOutcome | None = None
         self._live_timer: Timer | None = None
-        self._head = engine.start_head
 
     def compose(self) -> ComposeResult:
         index = self.engine.index
@@ -73,15 +101,15 @@ class SearchView(Vertical):
                     f"({LIKE_PREFIX}<video id> for videos like one)",
                     id="query",
                 )
-                yield Static("", id="banner")
-                yield Static("", id="status")
+                yield Banner(id="banner").data_bind(text=SearchView.banner)
+                yield StatusLine(id="status").data_bind(text=SearchView.status)
                 yield ResultsTable(id="results")
                 yield DetailPane(id="detail")
 
     def on_mount(self) -> None:
         if self.engine.start_error:
             self.notify(self.engine.start_error, severity="error", markup=False)
-        self._update_banner()
+        self.head = self.engine.start_head
         self.query_one("#query", QueryInput).focus()
 
     # helpers -----------------------------------------------------------------------------
@@ -95,24 +123,30 @@ class SearchView(Vertical):
         """The results table."""
         return self.query_one(ResultsTable)
 
-    def set_status(self, text: str) -> None:
-        """Show ``text`` on the status line."""
-        self.query_one("#status", Static).update(text)
+    def ready_text(self) -> str:
+        """The status line before the first search with the selected head."""
+        n = len(self.engine.index)
+        if not self.engine.text_available(self.head):
+            return f"ready: {n} videos (vector search only)"
+        label = self.engine.encoder_label(self.head)
+        if self.engine.is_ready(self.head):
+            return f"ready: {n} videos; encoder {label} loaded"
+        return f"ready: {n} videos; encoder loads on first query"
 
-    def _update_banner(self) -> None:
-        """Show the 'no query encoder' banner when the selected head cannot encode text."""
-        head = self.filters.head
-        banner = self.query_one("#banner", Static)
+    def watch_head(self, head: str) -> None:
+        """Show the banner when ``head`` cannot encode text; re-run the last query."""
         if self.engine.text_available(head):
-            banner.display = False
-            self.set_status(f"ready: {len(self.engine.index)} videos; encoder loads on first query")
-            if not self.engine.is_ready(head):
-                self._warm_up(head)
+            self.banner = ""
         else:
-            ids = self.engine.index.gallery().ids.tolist()
-            banner.update(NO_ENCODER.format(example=ids[0] if ids else "video0"))
-            banner.display = True
-            self.set_status(f"ready: {len(self.engine.index)} videos (vector search only)")
+            ids = self.engine.index.gallery().ids
+            self.banner = NO_ENCODER.format(example=ids[0] if len(ids) else "video0")
+        problem = self.engine.head_problem(head)
+        if problem is not None:
+            self.notify(f"head {head} unavailable: {problem}", severity="error", markup=False)
+        if self.last_query is None:
+            self.status = self.ready_text()
+        else:
+            self._rerun()
 
     # searching ---------------------------------------------------------------------------
     def run_query(self, text: str) -> None:
@@ -122,10 +156,10 @@ class SearchView(Vertical):
             k=self.filters.k,
             categories=self.filters.categories,
             split=self.filters.split,
-            head=self.filters.head,
+            head=self.head,
         )
         self.last_query = text
-        self.set_status(f"searching {text!r}…")
+        self.status = f"searching {text!r}…"
         self._search(request)
 
     @work(thread=True, exclusive=True, group="search")
@@ -146,45 +180,24 @@ class SearchView(Vertical):
         if not worker.is_cancelled:
             app.call_from_thread(self._show, outcome)
 
-    @work(thread=True, exclusive=True, group="warmup")
-    def _warm_up(self, head: str) -> None:
-        app = self.app
-        label = self.engine.encoder_label(head)
-        app.call_from_thread(self._loading, f"loading encoder {label}…")
-        try:
-            self.engine.warm_up(head)
-        except Exception as exc:
-            app.call_from_thread(self._warm_up_failed, head, label, exc)
-            return
-        app.call_from_thread(self._warmed_up, label)
-
     def _loading(self, text: str) -> None:
-        self.set_status(text)
+        self.status = text
         self.results.loading = True
-
-    def _warmed_up(self, label: str) -> None:
-        self.results.loading = False
-        if self.outcome is None and self.last_query is None:
-            self.set_status(f"ready: {len(self.engine.index)} videos; encoder {label} loaded")
-
-    def _warm_up_failed(self, head: str, label: str, exc: BaseException) -> None:
-        self.results.loading = False
-        self.set_status(f"{label} failed to load: text search unavailable (like:<id> works)")
-        what = "no encoder" if head == BASELINE else f"head {head} unavailable"
-        self.notify(f"{what}: {error_text(exc)}", severity="error", markup=False)
 
     def _failed(self, request: SearchRequest, exc: BaseException) -> None:
         self.results.loading = False
-        self.set_status(f"search failed: {request.query!r}")
+        if isinstance(exc, EncoderUnavailableError):
+            self.status = f"{exc.label} failed to load: text search unavailable (like:<id> works)"
+        else:
+            self.status = f"search failed: {request.query!r}"
         self.notify(error_text(exc), severity="error", markup=False)
 
     def _show(self, outcome: SearchOutcome) -> None:
         self.results.loading = False
         self.outcome = outcome
         self.results.show(outcome)
-        self.set_status(
-            f"{len(outcome.hits)} results · {outcome.source} · {self.filters.describe()}"
-        )
+        self.status = f"{len(outcome.hits)} results · {outcome.source} · {self.filters.describe()}"
+        self.post_message(self.Searched(outcome))
         if not outcome.hits:
             self.query_one(DetailPane).clear("no results")
 
@@ -237,11 +250,7 @@ class SearchView(Vertical):
 
     @on(Select.Changed, "#head")
     def _head_changed(self, event: Select.Changed) -> None:
-        if event.value == self._head:
-            return  # the select announces its initial value too
-        self._head = self.filters.head
-        self._update_banner()
-        self._rerun()
+        self.head = self.filters.head  # unchanged (the initial announcement): no watcher runs
 
     @on(Select.Changed, "#split, #k")
     def _filter_changed(self, event: Select.Changed) -> None:
@@ -269,8 +278,3 @@ class SearchView(Vertical):
     def action_focus_filters(self) -> None:
         """Move the focus to the category filter."""
         self.query_one("#categories", SelectionList).focus()
-
-    @property
-    def head(self) -> str:
-        """The selected head (``BASELINE`` when none)."""
-        return self.filters.head or BASELINE

@@ -35,6 +35,14 @@ def detail_text(detail: VideoDetail) -> Text:
 class DetailPane(VerticalScroll):
     """Details of the highlighted result."""
 
+    DEFAULT_CSS = """
+    DetailPane {
+        height: 12;
+        border-top: hkey $foreground 30%;
+        padding: 0 1;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         yield Static("highlight a result to see its captions", id="detail-body")
 

@@ -27,6 +27,26 @@ class FilterPanel(Vertical):
         k: Initial number of results.
     """
 
+    DEFAULT_CSS = """
+    FilterPanel {
+        width: 34;
+        height: 100%;
+        padding: 0 1;
+        border-right: vkey $foreground 20%;
+    }
+    FilterPanel Label {
+        margin-top: 1;
+        color: $text-muted;
+    }
+    FilterPanel Select {
+        width: 100%;
+    }
+    FilterPanel #categories {
+        height: 1fr;
+        min-height: 5;
+    }
+    """
+
     def __init__(
         self,
         heads: list[str],

@@ -8,12 +8,25 @@ from textual.widgets import DataTable
 
 from ..engine import SearchOutcome
 
-COLUMNS = (("rank", "rank"), ("video id", "video_id"), ("score", "score"))
+COLUMNS = (
+    ("rank", "rank"),
+    ("video id", "video_id"),
+    ("score", "score"),
+    ("category", "category"),
+    ("first caption", "caption"),
+)
 CAPTION_WIDTH = 70
 
 
 class ResultsTable(DataTable):
     """Hits of the last search: rank, video id, score, category, first caption."""
+
+    DEFAULT_CSS = """
+    ResultsTable {
+        height: 1fr;
+        min-height: 6;
+    }
+    """
 
     BINDINGS = [Binding("m", "more_like_this", "More like this")]
 
@@ -28,11 +41,8 @@ class ResultsTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
 
     def on_mount(self) -> None:
-        self.add_column("rank", key="rank")
-        self.add_column("video id", key="video_id")
-        self.add_column("score", key="score")
-        self.add_column("category", key="category")
-        self.add_column("first caption", key="caption")
+        for label, key in COLUMNS:
+            self.add_column(label, key=key)
 
     def show(self, outcome: SearchOutcome) -> None:
         """Replace the rows with ``outcome``'s hits (cursor on the first)."""
