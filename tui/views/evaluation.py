@@ -2,7 +2,8 @@
 
 Pick the split, the models (baseline encoder and registered heads) and the directions; the
 metrics table has the columns of ``vtrsearch eval``, the per-category and per-length tables
-sort by clicking a header. "Save report" writes metrics.json and the PNG figures
+sort by clicking a header. A progress bar follows ``evaluate_index``'s ``progress`` events
+(one bar per stage: done of total). "Save report" writes metrics.json and the PNG figures
 (:func:`vtrsearch.plots.write_report`) into the chosen folder.
 """
 
@@ -30,10 +31,12 @@ from textual.widgets import (
 from vtrsearch.stores.uri import local_dir
 
 from ..engine import SearchEngine, error_text
+from ..progress import ProgressRelay
 from ..widgets.metrics_tables import SortableTable, fill_groups, fill_metrics, group_direction
 from ..widgets.status import StatusLine
 
 if TYPE_CHECKING:
+    from vtrsearch.eval.progress import EvalProgress
     from vtrsearch.eval.report import EvalReport, EvalRow
 
 ALL = "all"
@@ -121,6 +124,8 @@ class EvaluationView(Vertical):
         self.report: EvalReport | None = None
         self.shown_rows: list[EvalRow] = []
         self.saved_files: list[Path] = []
+        self.progress_event: EvalProgress | None = None
+        """The last progress event shown (``None`` before the first one of a run)."""
         self._doing = ""
 
     def compose(self) -> ComposeResult:
@@ -182,6 +187,9 @@ class EvaluationView(Vertical):
     def watch_running(self, running: bool) -> None:
         bar = self.query_one("#eval-progress", ProgressBar)
         bar.display = running
+        if running:
+            self.progress_event = None
+            bar.update(total=None, progress=0)  # indeterminate until the first report
         self.query_one("#eval-run", Button).disabled = running
 
     # running -------------------------------------------------------------------------------
@@ -212,12 +220,24 @@ class EvaluationView(Vertical):
                 encoder=req.encoder,
                 heads=req.heads,
                 directions=req.directions,
-                progress=False,
+                progress=ProgressRelay(self.app, self.show_progress),
             )
         except Exception as exc:  # every failure becomes a notification
             self.app.call_from_thread(self._failed, exc)
             return
         self.app.call_from_thread(self._show, report, req)
+
+    def show_progress(self, event: EvalProgress) -> None:
+        """Move the bar to ``event.done`` of ``event.total`` for its stage (UI thread)."""
+        if not self.running:
+            return  # a late event from a finished run
+        self.progress_event = event
+        bar = self.query_one("#eval-progress", ProgressBar)
+        bar.update(total=max(event.total, 1), progress=min(event.done, max(event.total, 1)))
+        self.status = (
+            f"{self._doing}: step {event.step}/{event.steps}, {event.message} "
+            f"({event.done}/{event.total})"
+        )
 
     def _failed(self, exc: BaseException) -> None:
         self.running = False
