@@ -194,6 +194,8 @@ def test_search_screen_snapshot(index, snap_compare):
     async def run_before(pilot) -> None:
         app = pilot.app
         await settle(app, pilot)
+        # a steady cursor: a blinking one is drawn or not depending on how long the search took
+        app.search_view.query_one("#query").cursor_blink = False
         app.search_view.query_one("#categories", SelectionList).select("cooking")
         await search(app, pilot, "someone cooks food")
 
