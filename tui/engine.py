@@ -193,9 +193,10 @@ class SearchEngine:
     def _build_head_encoder(self, head: str) -> QueryEncoder:
         from vtrsearch.index.session import QueryEncoder
 
-        path = self.heads.get(head)
-        if path is None or not Path(path).is_dir():
-            raise FileNotFoundError(f"projection head {head!r} not found at {path}")
+        problem = self.head_problem(head)
+        if problem is not None:
+            raise FileNotFoundError(problem)
+        path = self.heads[head]
         index = self.index
         qe = QueryEncoder(
             index.encoder_spec,
