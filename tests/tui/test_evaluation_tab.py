@@ -1,14 +1,12 @@
-"""The evaluation tab's progress bar follows evaluate_index's progress events."""
+"""The evaluation tab: a progress bar fed by evaluate_index's events; heads-only runs."""
 
 from __future__ import annotations
 
 import pytest
 from helpers.tui_app import SIZE, errors, settle, status
-from textual.widgets import ProgressBar
+from textual.widgets import ProgressBar, SelectionList
 
 from vtrsearch.tui import make_app
-
-pytest.importorskip("vtrsearch.eval.progress", reason="evaluate_index has no progress events")
 
 pytestmark = pytest.mark.anyio
 
@@ -40,3 +38,27 @@ async def test_progress_bar_has_real_totals(index):
         assert last.step == last.steps  # the run reported every planned step
         assert f"step {last.steps}/{last.steps}" in steps[-1][0]
         assert not bar.display and "videos" in status(view)  # done: bar hidden, summary shown
+
+
+async def test_heads_only_run_skips_the_baseline(index):
+    app = make_app(index)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f3")
+        await pilot.pause()
+        view = app.evaluation_view
+        labels: set[str] = set()
+
+        def record(text: str) -> None:
+            if view.progress_event is not None:
+                labels.add(view.progress_event.label)
+
+        view.watch(view, "status", record, init=False)
+        view.query_one("#eval-models", SelectionList).deselect("baseline")
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        assert errors(app) == []
+        table = view.query_one("#eval-metrics")
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["head:tuned"]
+        assert [r.label for r in view.report.rows] == ["head:tuned"]
+        assert labels == {"head:tuned"}  # no step worked for a baseline row

@@ -219,13 +219,14 @@ class EvaluationView(Vertical):
                 split=req.split,
                 encoder=req.encoder,
                 heads=req.heads,
+                baseline=req.baseline,
                 directions=req.directions,
                 progress=ProgressRelay(self.app, self.show_progress),
             )
         except Exception as exc:  # every failure becomes a notification
             self.app.call_from_thread(self._failed, exc)
             return
-        self.app.call_from_thread(self._show, report, req)
+        self.app.call_from_thread(self._show, report)
 
     def show_progress(self, event: EvalProgress) -> None:
         """Move the bar to ``event.done`` of ``event.total`` for its stage (UI thread)."""
@@ -244,9 +245,9 @@ class EvaluationView(Vertical):
         self.status = "evaluation failed"
         self.notify(error_text(exc), severity="error", markup=False)
 
-    def _show(self, report: EvalReport, req: EvalRequest) -> None:
+    def _show(self, report: EvalReport) -> None:
         self.report = report
-        rows = [r for r in report.rows if req.baseline or r.head is not None]
+        rows = list(report.rows)
         self.shown_rows = rows
         dirs = list(report.settings["directions"])
         ks = list(report.settings["ks"])
