@@ -56,9 +56,3 @@ class Filter:
 
     def __bool__(self) -> bool:
         return bool(self.conditions)
-
-    def and_(self, other: Filter | None) -> Filter:
-        """This filter combined with ``other``."""
-        if not other:
-            return self
-        return Filter(self.conditions + other.conditions)

@@ -131,11 +131,6 @@ class TextEncoder(ABC):
         return str(self._parsed)
 
     @property
-    def parsed_spec(self) -> EncoderSpec:
-        """The parsed spec."""
-        return self._parsed
-
-    @property
     def dim(self) -> int:
         """Embedding width; read from a config file when cheap, else loads the model."""
         if self._dim is None:
