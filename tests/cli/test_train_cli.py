@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,7 +127,7 @@ def test_train_reads_the_encoder_dim_without_loading_weights(index_uri, tmp_path
     dimension comes from the open_clip model config, so an unreadable checkpoint is fine."""
     spec, _ = save_tiny_open_clip(tmp_path / "clip")
     encode_captions(Index.open(index_uri), spec, progress=False)
-    parse_spec(spec).local_path.write_bytes(b"weights gone")
+    Path(parse_spec(spec).pretrained).write_bytes(b"weights gone")  # the checkpoint file
     out = tmp_path / "head"
     args = ["train", index_uri, "--base-encoder", spec, "--out", str(out), "--epochs", "1"]
     assert main([*args, "--batch-size", "16", "--hidden-dim", "16", "--warmup-steps", "1"]) == 0

@@ -287,7 +287,7 @@ def test_open_clip_dim_comes_from_the_model_config_not_the_weights(tmp_path) -> 
     import json
 
     spec, _ = save_tiny_open_clip(tmp_path / "side", name="vtr-tiny-dim")
-    ckpt = parse_spec(spec).local_path
+    ckpt = Path(parse_spec(spec).pretrained)
     ckpt.write_bytes(b"not a checkpoint")  # the weights cannot be read
     enc = load_encoder(spec, device="cpu")
     assert enc.dim == 32 and not enc.loaded  # from vtr-tiny-dim.json beside the checkpoint

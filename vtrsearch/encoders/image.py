@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from .base import normalized_float32, progress_iter
 from .device import autocast_dtype, inference_context, resolve_device
-from .spec import EncoderSpec, parse_spec
+from .registry import parse_spec
+from .spec import EncoderSpec
 
 if TYPE_CHECKING:
     import numpy as np

@@ -3,28 +3,69 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base import TextEncoder
 from .device import autocast_dtype, resolve_device
-from .spec import EncoderLoadError, EncoderSpec, parse_spec
+from .registry import EncoderKind, parse_spec, register_kind
+from .spec import EncoderLoadError, EncoderSpec, absolute_path, looks_like_path
 
 if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "OPEN_CLIP_KIND",
     "OpenClipTextEncoder",
     "check_local_files",
     "create_open_clip_model",
+    "local_weights_path",
     "open_clip_embed_dim",
+    "parse_open_clip",
 ]
 
 log = logging.getLogger(__name__)
 
+SCHEMAS = ("hf-hub:", "local-dir:")
+
+
+def parse_open_clip(rest: str) -> EncoderSpec:
+    """Parse what follows ``open_clip:`` (``MODEL/TAG``, ``MODEL//path``, or a schema name).
+
+    Raises:
+        ValueError: The text is malformed (the problem, without the spec).
+    """
+    if rest.startswith(SCHEMAS):
+        schema, _, ident = rest.partition(":")
+        if not ident.strip("/"):
+            raise ValueError(f"nothing after '{schema}:'")
+        if schema == "local-dir":
+            ident = absolute_path(ident)
+        return EncoderSpec("open_clip", f"{schema}:{ident}")
+    model, sep, pretrained = rest.partition("/")
+    if not model:
+        raise ValueError("missing open_clip model name")
+    if not sep or not pretrained:
+        raise ValueError("missing pretrained tag or checkpoint path after the model name")
+    if any(c.isspace() for c in model):
+        raise ValueError(f"model name {model!r} contains whitespace")
+    if looks_like_path(pretrained):
+        pretrained = absolute_path(pretrained)
+    return EncoderSpec("open_clip", model, pretrained)
+
+
+def local_weights_path(spec: EncoderSpec) -> Path | None:
+    """The checkpoint file or ``local-dir:`` folder of an open_clip spec (``None`` for tags)."""
+    if spec.pretrained is not None and looks_like_path(spec.pretrained):
+        return Path(spec.pretrained)
+    if spec.name.startswith("local-dir:"):
+        return Path(spec.name[len("local-dir:") :])
+    return None
+
 
 def check_local_files(spec: EncoderSpec) -> None:
     """Raise :class:`EncoderLoadError` now if the spec names a local path that does not exist."""
-    path = spec.local_path
+    path = local_weights_path(spec)
     if path is not None and not path.exists():
         raise EncoderLoadError(str(spec), f"local path {str(path)!r} does not exist")
 
@@ -33,9 +74,9 @@ def _register_side_config(spec: EncoderSpec) -> None:
     """Register ``MODEL.json`` lying next to a checkpoint when MODEL is not a known config."""
     import open_clip
 
-    if spec.name.startswith(("hf-hub:", "local-dir:")) or spec.name in open_clip.list_models():
+    if spec.name.startswith(SCHEMAS) or spec.name in open_clip.list_models():
         return
-    path = spec.local_path
+    path = local_weights_path(spec)
     if path is None:
         return
     side = path.parent / f"{spec.name}.json"
@@ -95,7 +136,7 @@ def create_open_clip_model(spec: EncoderSpec | str) -> Any:
     except ImportError as exc:  # pragma: no cover - dependency missing
         raise EncoderLoadError(str(spec), f"open_clip is not installed ({exc})", None) from exc
     _register_side_config(spec)
-    has_schema = spec.name.startswith(("hf-hub:", "local-dir:"))
+    has_schema = spec.name.startswith(SCHEMAS)
     if not has_schema and spec.name not in open_clip.list_models():
         raise EncoderLoadError(
             str(spec),
@@ -104,7 +145,7 @@ def create_open_clip_model(spec: EncoderSpec | str) -> Any:
             f"or put {spec.name}.json next to the checkpoint",
         )
     kwargs: dict[str, Any] = {}
-    if not has_schema and spec.pretrained and spec.local_path is None:
+    if not has_schema and spec.pretrained and local_weights_path(spec) is None:
         tag_cfg = get_pretrained_cfg(spec.name, spec.pretrained) or {}
         model_cfg = open_clip.get_model_config(spec.name) or {}
         if tag_cfg.get("quick_gelu") and not model_cfg.get("quick_gelu"):
@@ -252,3 +293,19 @@ class OpenClipTextEncoder(TextEncoder):
         tokens = self._tokenizer(texts)
         truncated = truncated_rows(self._tokenizer, texts, tokens)
         return self._run(tokens, batch_size, progress), truncated
+
+
+OPEN_CLIP_KIND = register_kind(
+    EncoderKind(
+        name="open_clip",
+        forms=(
+            "open_clip:MODEL/TAG                  e.g. open_clip:ViT-B-32/openai",
+            "open_clip:MODEL//abs/path/ckpt.safetensors  (MODEL, '/', then a checkpoint file path)",
+            "open_clip:hf-hub:ORG/REPO            open_clip model on the Hugging Face hub",
+            "open_clip:local-dir:/path/to/dir     folder with open_clip_config.json + weights",
+        ),
+        parse=parse_open_clip,
+        check=check_local_files,
+        build=lambda spec, device, fast: OpenClipTextEncoder(spec, device, fast=fast),
+    )
+)

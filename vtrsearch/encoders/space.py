@@ -18,7 +18,7 @@ class UnknownSpaceWarning(UserWarning):
 
 def canonical_spec(spec: str) -> str:
     """The canonical form of an encoder spec (unchanged when it is not an encoder spec)."""
-    from .spec import parse_spec
+    from .registry import parse_spec
 
     try:
         return str(parse_spec(spec))
