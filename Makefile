@@ -1,5 +1,6 @@
 # Two entry points on a fresh machine: `make demo` (the offline demo) and `make test`.
-# Both create .venv first (Python 3.11; torch/torchvision pinned to the releases served locally).
+# Both create .venv first (Python 3.11; torch/torchvision pinned to the releases served locally)
+# and install every extra plus the dev tools: '.[all,dev]'.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
@@ -10,7 +11,7 @@ TORCH ?= torch==2.14.1 torchvision==0.29.1
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[all,dev]'
 	touch $@
 
 demo: $(VENV)/.installed

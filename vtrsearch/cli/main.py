@@ -254,7 +254,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
+    from ..extras import require_extra
     from ..index.index import Index
+
+    require_extra("textual", "tui")
     from ..tui import make_app
 
     make_app(Index.open(args.index), head=args.head).run()
@@ -297,12 +300,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Read by the Qdrant store wherever an index is opened; never echoed.
         os.environ["QDRANT_API_KEY"] = args.api_key
     from ..errors import VtrsearchError
+    from ..extras import MissingExtraError, extra_for_module
 
     try:
         return COMMANDS[args.command](args)
     except (VtrsearchError, ValueError, OSError, RuntimeError) as exc:
         # Every expected failure (bad input, missing model or file) is one line, no traceback.
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        # An optional dependency imported without require_extra (e.g. torch by the trainer).
+        extra = extra_for_module(exc.name or "")
+        if extra is None:
+            raise
+        print(f"error: {MissingExtraError(exc.name or '', extra)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(

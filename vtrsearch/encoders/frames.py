@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require_extra
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -121,6 +123,7 @@ def sample_video_frames(
         ValueError: ``num_frames < 1`` or unknown ``method``.
         VideoDecodeError: The file is missing, unreadable, has no video stream, or no frame
             decodes; the message names the file.
+        MissingExtraError: av or pillow is not installed (``pip install 'vtrsearch[media]'``).
     """
     if num_frames < 1:
         raise ValueError(f"num_frames must be >= 1, got {num_frames}")
@@ -129,7 +132,8 @@ def sample_video_frames(
     p = Path(path)
     if not p.is_file():
         raise VideoDecodeError(p, "no such file")
-    import av
+    av = require_extra("av", "media")
+    require_extra("PIL", "media")  # frames become PIL images
 
     try:
         container = av.open(str(p))

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require_extra
 from .base import TextEncoder, length_sorted_batches, normalized_float32, progress_iter
 from .device import autocast_dtype, inference_context, resolve_device
 from .registry import EncoderKind, parse_spec, register_kind
@@ -141,6 +142,8 @@ class _HFBase(TextEncoder):
             raise EncoderLoadError(self.spec, f"{what}: {type(exc).__name__}: {exc}") from exc
 
     def _load(self) -> None:
+        require_extra("torch", "clip")
+        require_extra("transformers", "clip")
         from transformers import AutoTokenizer
 
         self._check_pipeline()

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require_extra
 from .base import normalized_float32, progress_iter
 from .device import autocast_dtype, inference_context, resolve_device
 from .registry import parse_spec
@@ -82,6 +83,7 @@ class OpenClipImageEncoder:
         return self
 
     def _load(self) -> None:
+        require_extra("open_clip", "clip")
         import torch
         from open_clip.transform import PreprocessCfg, image_transform_v2
 

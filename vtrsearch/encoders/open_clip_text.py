@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require_extra
 from .base import TextEncoder
 from .device import autocast_dtype, resolve_device
 from .registry import EncoderKind, parse_spec, register_kind
@@ -72,7 +73,7 @@ def check_local_files(spec: EncoderSpec) -> None:
 
 def _register_side_config(spec: EncoderSpec) -> None:
     """Register ``MODEL.json`` lying next to a checkpoint when MODEL is not a known config."""
-    import open_clip
+    open_clip = require_extra("open_clip", "clip")
 
     if spec.name.startswith(SCHEMAS) or spec.name in open_clip.list_models():
         return
@@ -125,16 +126,15 @@ def create_open_clip_model(spec: EncoderSpec | str) -> Any:
     Raises:
         EncoderLoadError: Unknown model name, unknown tag, missing file, failed download or
             mismatched checkpoint.
+        MissingExtraError: open_clip/torch are not installed (``vtrsearch[clip]``).
     """
     spec = parse_spec(spec)
     if spec.kind != "open_clip":
         raise ValueError(f"not an open_clip spec: {spec}")
     check_local_files(spec)
-    try:
-        import open_clip
-        from open_clip.pretrained import get_pretrained_cfg
-    except ImportError as exc:  # pragma: no cover - dependency missing
-        raise EncoderLoadError(str(spec), f"open_clip is not installed ({exc})", None) from exc
+    open_clip = require_extra("open_clip", "clip")
+    from open_clip.pretrained import get_pretrained_cfg
+
     _register_side_config(spec)
     has_schema = spec.name.startswith(SCHEMAS)
     if not has_schema and spec.name not in open_clip.list_models():
@@ -236,8 +236,7 @@ class OpenClipTextEncoder(TextEncoder):
         return self._tokenizer
 
     def _load(self) -> None:
-        import open_clip
-
+        open_clip = require_extra("open_clip", "clip")
         model = create_open_clip_model(self._parsed)
         try:
             tokenizer = open_clip.get_tokenizer(self._parsed.name)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require_extra
 from .config import CONFIG_FILE, WEIGHTS_FILE, HeadConfig, HeadLoadError
 from .io import LoadedHead, atomic_write_bytes, load_head, save_head
 from .resolve import HeadNotFoundError, resolve_head_dir
@@ -43,6 +44,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    require_extra("torch", "clip")
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..extras import require_extra
 from .config import (
     CONFIG_FILE,
     HEAD_FORMAT,
@@ -78,6 +79,7 @@ def save_head(head: torch.nn.Module, config: HeadConfig, path: str | os.PathLike
     """
     import json
 
+    require_extra("safetensors", "clip")
     from safetensors.torch import save
 
     out = Path(path)
@@ -163,9 +165,12 @@ def load_head(path: str | os.PathLike[str], device: Any = None) -> LoadedHead:
     Raises:
         FileNotFoundError: ``path`` is not a directory.
         HeadLoadError: A file is missing, unreadable, or inconsistent with the config.
+        MissingExtraError: torch/safetensors are not installed (``vtrsearch[clip]``).
     """
     import json
 
+    require_extra("torch", "clip")
+    require_extra("safetensors", "clip")
     import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file

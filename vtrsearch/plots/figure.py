@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..extras import require_extra
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -19,6 +21,7 @@ K_COLORS = ("#9ecae1", "#4292c6", "#08519c")
 
 def new_figure(width: float, height: float) -> Figure:
     """A figure with constrained (tight) layout, not attached to pyplot."""
+    require_extra("matplotlib", "plots")
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=DPI, layout="constrained")

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ...extras import require_extra
 from ...filters import Filter
 from ..base import SCORE, VectorStore
 from .connection import (
@@ -111,7 +112,7 @@ class QdrantStore(VectorStore):
         write_consistency_factor: int | None = None,
         write_ordering: str | None = None,
     ):
-        from qdrant_client import models
+        models = require_extra("qdrant_client.models", "qdrant")
 
         self.uri = str(uri)
         self.location = parse_uri(self.uri)
