@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from .base import TextEncoder
 from .frames import VideoDecodeError, sample_video_frames
-from .hf_text import HFClipTextEncoder, HFTextEncoder, find_minilm_dir
+from .hf_files import find_minilm_dir
+from .hf_text import HFClipTextEncoder, HFTextEncoder
 from .image import OpenClipImageEncoder, load_image_encoder
 from .open_clip_text import OpenClipTextEncoder, create_open_clip_model
 from .registry import (

