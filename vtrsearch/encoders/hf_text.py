@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..extras import require_extra
 from .base import TextEncoder, length_sorted_batches, normalized_float32, progress_iter
 from .device import autocast_dtype, inference_context, resolve_device
+from .downloads import Download, refuse_downloads
 from .hf_files import (
     MINILM_ALIAS,
     MINILM_HINT,
@@ -72,11 +73,14 @@ class _HFBase(TextEncoder):
             raise EncoderLoadError(self.spec, f"local path {src!r} does not exist")
         try:
             if local is None:
-                try:  # cached hub download: no network
+                try:  # the local Hugging Face cache first: no network
                     return loader.from_pretrained(src, local_files_only=True, **kwargs)
-                except OSError:
-                    pass
+                except OSError:  # not cached: download, unless downloads are off
+                    hub = Download("the transformers model", f"Hugging Face repo {src}")
+                    refuse_downloads(self.spec, [hub], f"{self.kind}:/path/to/dir")
             return loader.from_pretrained(src, **kwargs)
+        except EncoderLoadError:
+            raise
         except Exception as exc:
             what = getattr(loader, "__name__", str(loader))
             raise EncoderLoadError(self.spec, f"{what}: {type(exc).__name__}: {exc}") from exc

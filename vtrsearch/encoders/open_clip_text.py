@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..extras import require_extra
 from .base import TextEncoder
 from .device import autocast_dtype, resolve_device
+from .downloads import missing_open_clip_downloads, offline_settings, refuse_downloads
 from .registry import EncoderKind, parse_spec, register_kind
 from .spec import EncoderLoadError, EncoderSpec, absolute_path, looks_like_path
 
@@ -28,6 +29,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SCHEMAS = ("hf-hub:", "local-dir:")
+LOCAL_FORMS = "open_clip:MODEL//path/to/ckpt.safetensors or open_clip:local-dir:/path/to/dir"
 
 
 def parse_open_clip(rest: str) -> EncoderSpec:
@@ -124,8 +126,9 @@ def create_open_clip_model(spec: EncoderSpec | str) -> Any:
         The model.
 
     Raises:
-        EncoderLoadError: Unknown model name, unknown tag, missing file, failed download or
-            mismatched checkpoint.
+        EncoderLoadError: Unknown model name, unknown tag, missing file, failed download,
+            weights not cached while downloads are off (``HF_HUB_OFFLINE=1``) or mismatched
+            checkpoint.
         MissingExtraError: open_clip/torch are not installed (``vtrsearch[clip]``).
     """
     spec = parse_spec(spec)
@@ -150,6 +153,8 @@ def create_open_clip_model(spec: EncoderSpec | str) -> Any:
         model_cfg = open_clip.get_model_config(spec.name) or {}
         if tag_cfg.get("quick_gelu") and not model_cfg.get("quick_gelu"):
             kwargs["force_quick_gelu"] = True
+    if offline_settings():
+        refuse_downloads(str(spec), missing_open_clip_downloads(spec, tokenizer=False), LOCAL_FORMS)
     try:
         model = open_clip.create_model(
             spec.name,
@@ -237,6 +242,9 @@ class OpenClipTextEncoder(TextEncoder):
 
     def _load(self) -> None:
         open_clip = require_extra("open_clip", "clip")
+        if offline_settings():
+            downloads = missing_open_clip_downloads(self._parsed, tokenizer=True)
+            refuse_downloads(self.spec, downloads, LOCAL_FORMS)
         model = create_open_clip_model(self._parsed)
         try:
             tokenizer = open_clip.get_tokenizer(self._parsed.name)
