@@ -1,7 +1,10 @@
 """The ``vtrsearch`` command.
 
 Only ``argparse`` is imported up front; each command imports what it needs when it runs, so
-``vtrsearch --help`` answers at once.
+``vtrsearch --help`` answers at once. Expected failures (bad input, missing file or model,
+errors raised by torch such as CUDA out of memory) print one ``error:`` line and exit with
+status 2; ``--debug`` (anywhere on the command line) or ``VTRSEARCH_DEBUG=1`` prints the full
+traceback first.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from .eval import add_parsers as add_eval_parsers
 from .eval import cmd_eval, cmd_report
 from .train import add_parsers as add_train_parsers
 from .train import cmd_train
+
+DEBUG_ENV = "VTRSEARCH_DEBUG"
+DEBUG_HINT = "(run with --debug for the traceback)"
 
 
 def _add_filter_args(p: argparse.ArgumentParser) -> None:
@@ -129,7 +135,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="offline demo on synthetic MSR-VTT-style data")
     p.add_argument("dir", nargs="?", default="vtrsearch-demo", help="output folder")
     p.add_argument("--videos", type=int, default=400, help="number of synthetic videos")
+    _add_debug_flag(parser, top=True)
     return parser
+
+
+def _add_debug_flag(parser: argparse.ArgumentParser, top: bool) -> None:
+    """``--debug`` on the parser and every (nested) command, so it may come anywhere."""
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        # commands leave the attribute alone unless given, so the top-level value stands
+        default=False if top else argparse.SUPPRESS,
+        help=f"on error, print the full traceback (or set {DEBUG_ENV}=1)",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                _add_debug_flag(command, top=False)
+
+
+def _debug_requested(args: argparse.Namespace) -> bool:
+    env = os.environ.get(DEBUG_ENV, "").strip().lower()
+    return bool(getattr(args, "debug", False)) or env in ("1", "true", "yes", "on")
+
+
+def _report_error(exc: BaseException, debug: bool, designed: bool) -> int:
+    """Print an error (traceback first when ``debug``) and return the exit status 2.
+
+    ``designed`` errors (vtrsearch's own) name the problem; others (from torch, a library or
+    the OS) get a pointer to ``--debug``, since their traceback may be what explains them.
+    """
+    import traceback
+
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    if not designed and not debug:
+        lines[0] += f" {DEBUG_HINT}"
+    print("error: " + "\n".join(lines), file=sys.stderr)
+    return 2
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -302,19 +346,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..errors import VtrsearchError
     from ..extras import MissingExtraError, extra_for_module
 
+    debug = _debug_requested(args)
     try:
         return COMMANDS[args.command](args)
     except (VtrsearchError, ValueError, OSError, RuntimeError) as exc:
-        # Every expected failure (bad input, missing model or file) is one line, no traceback.
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        # Expected failures (bad input, missing model or file, torch errors): one line.
+        return _report_error(exc, debug, designed=isinstance(exc, VtrsearchError))
     except ModuleNotFoundError as exc:
         # An optional dependency imported without require_extra (e.g. torch by the trainer).
         extra = extra_for_module(exc.name or "")
         if extra is None:
             raise
-        print(f"error: {MissingExtraError(exc.name or '', extra)}", file=sys.stderr)
-        return 2
+        missing = MissingExtraError(exc.name or "", extra)
+        missing.__cause__ = exc
+        return _report_error(missing, debug, designed=True)
     except KeyboardInterrupt:
         print(
             "interrupted; re-run the same command to finish (writes are idempotent)",
