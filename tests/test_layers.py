@@ -1,9 +1,9 @@
 """The architecture as a test: imports run one way through the layers, and no cycles.
 
 vocabulary (errors, filters, results, categories) <- stores / encoders / heads <- index <- eval
-<- plots <- ingest / trainer <- tui / cli. Every import counts, lazy ones inside functions too;
-``TYPE_CHECKING`` imports are exempt (they never run). ``eval.metrics`` is pure numpy and
-imports nothing from vtrsearch.
+<- plots <- ingest / trainer <- tui / cli / serve. Every import counts, lazy ones inside
+functions too; ``TYPE_CHECKING`` imports are exempt (they never run). ``eval.metrics`` is pure
+numpy and imports nothing from vtrsearch.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ LAYERS = {
     "trainer": 5,
     "tui": 6,
     "cli": 6,
+    "serve": 6,
     "__main__": 6,
 }
 #: Allowed imports between peers of one layer (importer -> imported).
-PEERS = {("cli", "tui"), ("__main__", "cli")}
+PEERS = {("cli", "tui"), ("cli", "serve"), ("__main__", "cli")}
 
 
 def _modules() -> dict[str, Path]:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 from .eval import add_parsers as add_eval_parsers
 from .eval import cmd_eval, cmd_report
+from .serve import add_parsers as add_serve_parsers
+from .serve import cmd_serve
 from .train import add_parsers as add_train_parsers
 from .train import cmd_train
 
@@ -127,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_parsers(sub)
     add_train_parsers(sub)
+    add_serve_parsers(sub)
 
     p = sub.add_parser("tui", help="interactive terminal UI: search, compare heads, evaluate")
     p.add_argument("index", help="index path or URI")
@@ -324,6 +327,7 @@ COMMANDS = {
     "report": cmd_report,
     "train": cmd_train,
     "tui": _cmd_tui,
+    "serve": cmd_serve,
     "demo": _cmd_demo,
 }
 

@@ -1,0 +1,415 @@
+"""What the server does for a request, free of HTTP: parse the query, pick the query encoder
+of the requested head, call the index, shape the results.
+
+The search itself is :class:`~vtrsearch.Index`'s (``search``, and ``search_moments`` /
+``segments`` / ``thumbnail`` where the index has them); this module only chooses the encoder:
+one :class:`~vtrsearch.index.session.QueryEncoder` per head, built once and shared by
+concurrent requests (their base text model is shared too when it is the same one), with
+encoding serialised by a lock because tokenizers are not thread-safe. Every method may block
+and is meant to run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ..errors import VtrsearchError
+from .media import find_media
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..index.index import Index
+    from ..index.session import QueryEncoder
+
+log = logging.getLogger("vtrsearch.serve")
+
+BASELINE = "baseline"
+"""Head name of the index's own query encoder (no projection head)."""
+LIKE_PREFIX = "like:"
+POOLS = ("mean", "max")
+
+
+class BadRequest(VtrsearchError, ValueError):
+    """A request the server cannot answer as asked (HTTP 400)."""
+
+
+class NotFound(VtrsearchError, LookupError):
+    """The requested video, file or thumbnail does not exist (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One search result (a video, or a moment of a video when the index has segments).
+
+    ``segment``/``start``/``end`` locate the best moment (seconds into the clip); they are
+    ``None`` for an index without segments, where a clip plays from 0.
+    """
+
+    rank: int
+    video_id: str
+    score: float
+    category: int
+    category_name: str
+    segment: int | None = None
+    start: float | None = None
+    end: float | None = None
+    caption: str | None = None
+    media: str | None = None
+    thumbnail: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    """The answer to ``GET /api/search``."""
+
+    query: str
+    mode: str  # "text" or "like"
+    head: str
+    encoder: str | None
+    moments: bool
+    took_ms: float
+    results: list[Result] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """One stored segment (moment) of a video."""
+
+    segment: int
+    start: float
+    end: float
+    thumbnail: str | None
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """The answer to ``GET /api/videos/{id}``."""
+
+    video_id: str
+    category: int
+    category_name: str
+    split: str
+    start: float | None
+    end: float | None
+    url: str | None
+    captions: list[str]
+    media: str | None
+    segments: list[SegmentInfo]
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """A category with its number of videos."""
+
+    id: int
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """The answer to ``GET /api/info``: what the page needs to build its controls."""
+
+    videos: int
+    dim: int
+    encoder: str | None
+    feature_model: str | None
+    text_queries: bool
+    heads: list[str]
+    default_head: str
+    splits: dict[str, int]
+    categories: list[CategoryInfo]
+    moments: bool
+    media: bool
+    max_k: int
+    max_query_chars: int
+
+
+class SearchService:
+    """Searches, video details and media lookups over one open index.
+
+    Args:
+        index: The open index.
+        head: A projection head offered besides the baseline and used by default: a name
+            registered with the index or a directory. Only heads registered with the index or
+            given here can be chosen by a request (never a path sent by a client).
+        media: Folder of ``<video_id>.<ext>`` clips, optional.
+        max_k: Largest ``k`` accepted.
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        head: str | None = None,
+        media: Path | None = None,
+        max_k: int = 1000,
+        max_query_chars: int = 1000,
+    ):
+        self.index = index
+        self.media = None if media is None else Path(media)
+        self.max_k = int(max_k)
+        self.max_query_chars = int(max_query_chars)
+        self.heads: dict[str, str] = index.heads()
+        self.default_head = BASELINE if not head else self._add_head(head)
+        self._encoders: dict[str, QueryEncoder] = {}
+        self._build_lock = threading.Lock()
+        self._encode_lock = threading.Lock()
+        self._search_params = set(inspect.signature(index.search).parameters)
+
+    # heads and encoders -------------------------------------------------------------------
+    def _add_head(self, ref: str) -> str:
+        if ref in self.heads:
+            return ref
+        path = Path(ref).expanduser()
+        if not path.is_dir():
+            names = ", ".join(sorted(self.heads)) or "none"
+            raise FileNotFoundError(
+                f"projection head not found: {ref} (heads registered with the index: {names})"
+            )
+        resolved = str(path.resolve())
+        for name, where in self.heads.items():
+            if where == resolved:
+                return name
+        name = path.resolve().name or "head"
+        while name in self.heads or name == BASELINE:
+            name += "'"
+        self.heads[name] = resolved
+        return name
+
+    @property
+    def moments(self) -> bool:
+        """Whether the index can answer moment searches (it has the moments API)."""
+        return hasattr(self.index, "search_moments")
+
+    def head_names(self) -> list[str]:
+        """``baseline`` (when the index has a text encoder) then the heads, sorted."""
+        base = [BASELINE] if self.index.encoder_spec is not None else []
+        return base + sorted(self.heads)
+
+    def resolve_head(self, name: str | None) -> str:
+        """The head a request asked for (``None``/empty: the default one)."""
+        if not name:
+            return self.default_head
+        if name == BASELINE or name in self.heads:
+            return name
+        raise BadRequest(f"unknown head {name!r}; available: {', '.join(self.head_names())}")
+
+    def encoder(self, head: str) -> QueryEncoder:
+        """The (cached) query encoder of ``head``; builds it on first use."""
+        with self._build_lock:
+            if head == BASELINE:
+                if self.index.encoder_spec is None:
+                    raise BadRequest(
+                        "this index has no query encoder, so text queries cannot be answered; "
+                        "search with like:<video_id>"
+                    )
+                return self.index.query_encoder
+            found = self._encoders.get(head)
+            if found is None:
+                found = self._encoders[head] = self._build_head_encoder(head)
+            return found
+
+    def _build_head_encoder(self, head: str) -> QueryEncoder:
+        from ..index.session import QueryEncoder
+
+        index = self.index
+        qe = QueryEncoder(
+            index.encoder_spec,
+            index.dim,
+            index.feature_model,
+            head=self.heads[head],
+            allow_foreign_space=bool(index.metadata.get("allow_foreign_space")),
+        )
+        if index.encoder_spec is not None and index.query_encoder.spec == qe.spec:
+            qe.encoder = index.query_encoder.encoder  # one copy of the text model's weights
+        return qe
+
+    def encode(self, text: str, head: str) -> np.ndarray:
+        """``text`` as a query vector through ``head``'s encoder."""
+        encoder = self.encoder(head)
+        with self._encode_lock:
+            return encoder.encode_one(text)
+
+    def warm_up(self) -> list[tuple[str, float]]:
+        """Load and run the default head's encoder (and the baseline's) once.
+
+        Returns:
+            ``(label, seconds)`` per encoder warmed.
+        """
+        done = []
+        for head in dict.fromkeys([BASELINE, self.default_head]):
+            if head == BASELINE and self.index.encoder_spec is None:
+                continue
+            start = time.perf_counter()
+            self.encode("warm up", head)
+            done.append((self.encoder_label(head), time.perf_counter() - start))
+        return done
+
+    def encoder_label(self, head: str) -> str | None:
+        """``hf:minilm`` or ``hf:minilm + head NAME``."""
+        if head == BASELINE:
+            return self.index.encoder_spec
+        base = self.index.encoder_spec or "its base encoder"
+        return f"{base} + head {head}"
+
+    # searching ----------------------------------------------------------------------------
+    def like_vector(self, video_id: str) -> np.ndarray:
+        """The stored vector of ``video_id`` (from the in-memory gallery)."""
+        gallery = self.index.gallery()
+        row = gallery.row(video_id)
+        if row is None:
+            raise BadRequest(f"like:{video_id}: video {video_id!r} is not in the index")
+        return gallery.vectors[row]
+
+    def search(
+        self,
+        q: str,
+        k: int = 10,
+        categories: list[str] | None = None,
+        split: list[str] | None = None,
+        head: str | None = None,
+        pool: str = "mean",
+        moments: bool = False,
+    ) -> SearchResponse:
+        """Answer one search request (see ``GET /api/search``)."""
+        start = time.perf_counter()
+        text = q.strip()
+        if not text:
+            raise BadRequest("empty query: type some words, or like:<video_id>")
+        if len(text) > self.max_query_chars:
+            raise BadRequest(
+                f"query is {len(text)} characters long; the limit is {self.max_query_chars}"
+            )
+        if not 1 <= k <= self.max_k:
+            raise BadRequest(f"k must be between 1 and {self.max_k}, got {k}")
+        if pool not in POOLS:
+            raise BadRequest(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
+        head_name = self.resolve_head(head)
+        cats = categories or None
+        splits = split or None
+        if text.lower().startswith(LIKE_PREFIX):
+            mode, encoder = "like", None
+            query: Any = self.like_vector(text[len(LIKE_PREFIX) :].strip())
+        else:
+            mode, encoder = "text", self.encoder_label(head_name)
+            query = self.encode(text, head_name)
+        if moments:
+            if not self.moments:
+                raise BadRequest("this index has no segments, so it cannot search moments")
+            found = self.index.search_moments(query, k=k, categories=cats, split=splits)
+        else:
+            extra: dict[str, Any] = {}
+            if "pool" in self._search_params:
+                extra["pool"] = pool
+            elif pool != "mean":
+                raise BadRequest(f"pool={pool!r} needs per-segment scores; this index has none")
+            found = self.index.search(query, k=k, categories=cats, split=splits, **extra)
+        results = self._results(found)
+        took = (time.perf_counter() - start) * 1000
+        return SearchResponse(text, mode, head_name, encoder, moments, round(took, 2), results)
+
+    def _results(self, found: list[Any]) -> list[Result]:
+        ids = [h.video_id for h in found]
+        captions = self.index.captions_of(ids)
+        out = []
+        for h in found:
+            segment = getattr(h, "segment", None)
+            out.append(
+                Result(
+                    rank=h.rank,
+                    video_id=h.video_id,
+                    score=round(float(h.score), 6),
+                    category=h.category,
+                    category_name=h.category_name,
+                    segment=segment,
+                    start=getattr(h, "start", None),
+                    end=getattr(h, "end", None),
+                    caption=(captions.get(h.video_id) or [None])[0],
+                    media=self.media_url(h.video_id),
+                    thumbnail=self.thumbnail_url(h.video_id, segment),
+                )
+            )
+        return out
+
+    # videos and files -----------------------------------------------------------------------
+    def media_url(self, video_id: str) -> str | None:
+        """``/media/{id}`` when a clip for the video is available."""
+        if self.media is None or find_media(self.media, video_id) is None:
+            return None
+        return f"/media/{quote(video_id, safe='')}"
+
+    def thumbnail_url(self, video_id: str, segment: int | None) -> str | None:
+        """``/thumbs/{id}/{segment}`` when the index stores thumbnails and a segment is known."""
+        if segment is None or not hasattr(self.index, "thumbnail"):
+            return None
+        return f"/thumbs/{quote(video_id, safe='')}/{int(segment)}"
+
+    def video(self, video_id: str) -> VideoInfo:
+        """Metadata, captions, media and segments of one video."""
+        video = self.index.get(video_id)
+        if video is None:
+            raise NotFound(f"video {video_id!r} is not in the index")
+        segments = []
+        if hasattr(self.index, "segments"):
+            for s in self.index.segments(video_id):
+                thumb = self.thumbnail_url(video_id, s.segment) if s.thumbnail else None
+                segments.append(SegmentInfo(int(s.segment), float(s.start), float(s.end), thumb))
+        return VideoInfo(
+            video_id=video.video_id,
+            category=video.category,
+            category_name=video.category_name,
+            split=video.split,
+            start=video.start,
+            end=video.end,
+            url=video.url,
+            captions=list(video.captions),
+            media=self.media_url(video.video_id),
+            segments=segments,
+        )
+
+    def media_file(self, video_id: str) -> tuple[Path, str]:
+        """``(path, MIME type)`` of a known video's clip; :class:`NotFound` otherwise."""
+        if video_id not in self.index:
+            raise NotFound("no such video")
+        found = find_media(self.media, video_id)
+        if found is None:
+            raise NotFound(f"no media file for video {video_id!r}")
+        return found
+
+    def thumbnail(self, video_id: str, segment: int) -> bytes:
+        """The stored thumbnail of one segment; :class:`NotFound` when there is none."""
+        getter = getattr(self.index, "thumbnail", None)
+        data = None if getter is None or video_id not in self.index else getter(video_id, segment)
+        if not data:
+            raise NotFound(f"no thumbnail for video {video_id!r} segment {segment}")
+        return bytes(data)
+
+    def info(self) -> IndexInfo:
+        """The index summary the page builds its controls from."""
+        return IndexInfo(
+            videos=len(self.index),
+            dim=self.index.dim,
+            encoder=self.index.encoder_spec,
+            feature_model=self.index.feature_model,
+            text_queries=bool(self.head_names()),
+            heads=self.head_names(),
+            default_head=self.default_head,
+            splits=self.index.splits(),
+            categories=self.categories(),
+            moments=self.moments,
+            media=self.media is not None,
+            max_k=self.max_k,
+            max_query_chars=self.max_query_chars,
+        )
+
+    def categories(self) -> list[CategoryInfo]:
+        """Every category of the index with its number of videos."""
+        return [CategoryInfo(c.id, c.name, c.count) for c in self.index.categories()]

@@ -1,0 +1,63 @@
+"""Local media files and stored thumbnails: which file (if any) a request may get.
+
+A clip is ``<media dir>/<video_id>.<ext>`` for a known video type only. The path is resolved
+(symlinks followed) and must still lie inside the resolved media folder, so ids such as
+``../../etc/passwd``, absolute paths or a symlink pointing out of the folder find nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+VIDEO_TYPES: dict[str, str] = {
+    "mp4": "video/mp4",
+    "m4v": "video/mp4",
+    "webm": "video/webm",
+    "ogv": "video/ogg",
+    "mov": "video/quicktime",
+    "mkv": "video/x-matroska",
+}
+"""Served extensions and their MIME types, in lookup order."""
+
+_IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def _plain_id(video_id: str) -> bool:
+    return (
+        bool(video_id)
+        and video_id not in (".", "..")
+        and not any(c in video_id for c in "/\\\0")
+        and not video_id.startswith(".")
+    )
+
+
+def find_media(root: Path | None, video_id: str) -> tuple[Path, str] | None:
+    """``(file, MIME type)`` of ``video_id``'s clip under ``root``, or ``None``.
+
+    Args:
+        root: The ``--media`` folder (``None``: no media served).
+        video_id: A video id (already known to be in the index).
+    """
+    if root is None or not _plain_id(video_id):
+        return None
+    base = root.resolve()
+    for ext, mime in VIDEO_TYPES.items():
+        candidate = (base / f"{video_id}.{ext}").resolve()
+        if candidate.is_relative_to(base) and candidate.is_file():
+            return candidate, mime
+    return None
+
+
+def image_type(data: bytes) -> str | None:
+    """MIME type of a stored thumbnail from its first bytes (``None``: not an image we serve)."""
+    for magic, mime in _IMAGE_MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
