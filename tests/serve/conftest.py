@@ -1,78 +1,20 @@
-"""A small real MiniLM index for the server tests: 24 videos in 6 categories, two splits, a
-registered projection head, a media folder, and a caption that is an XSS payload."""
+"""Fixtures for the server tests: a small real MiniLM index with a registered projection head
+and a media folder holding good and hostile files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
+from helpers.serve_data import VIDEOS, build_index, make_head
 
-from vtrsearch import Index, load_encoder
-
-pytest.importorskip("fastapi", reason="the [serve] extra is not installed")
-
-MINILM = "hf:minilm"
-XSS = "<img src=x onerror=alert(1)>"
-SUBJECTS = ("a man", "a woman", "a child", "two friends")
-ACTIONS = {
-    "music": ("sings a song on stage", "plays the guitar", "plays the drums in a band"),
-    "cooking": ("cooks pasta in a kitchen", "chops vegetables", "bakes a cake in an oven"),
-    "sports/actions": ("scores a goal in soccer", "runs on a track", "throws a basketball"),
-    "vehicles/autos": ("drives a red car fast", "repairs a motorbike", "washes a truck"),
-    "animals/pets": ("plays with a dog in the park", "feeds a cat", "rides a horse"),
-    "travel": ("walks on a sunny beach", "visits an old castle", "hikes up a mountain"),
-}
-
-
-def _videos() -> dict[str, tuple[str, list[str], str]]:
-    """video id -> (category, captions, split): 4 videos per category, 3 captions each."""
-    out = {}
-    for c, (category, actions) in enumerate(ACTIONS.items()):
-        for i, subject in enumerate(SUBJECTS):
-            caps = [f"{subject} {actions[(i + j) % 3]}" for j in range(3)]
-            out[f"video{c * 4 + i}"] = (category, caps, "test" if i % 2 else "train")
-    out["video23"][1][1] = XSS  # a stored caption that must never run as HTML
-    return out
-
-
-VIDEOS = _videos()
-
-
-def build_index(path: Path, videos: dict[str, tuple[str, list[str], str]], **create) -> Index:
-    """An index whose video vectors are the mean MiniLM embedding of their captions."""
-    enc = load_encoder(MINILM)
-    index = Index.create(path, dim=384, feature_model=MINILM, encoder=MINILM, **create)
-    ids = list(videos)
-    vectors = np.stack([enc.encode(videos[v][1]).mean(axis=0) for v in ids])
-    index.add_videos(
-        ids,
-        vectors,
-        categories=[videos[v][0] for v in ids],
-        splits=[videos[v][2] for v in ids],
-    )
-    # numeric sen_ids, written out of order: captions must come back in sen_id order
-    rows = [(str(10 * n + j), v, t) for n, v in enumerate(ids) for j, t in enumerate(videos[v][1])]
-    rows.reverse()
-    index.add_captions(*(list(c) for c in zip(*rows, strict=True)))
-    return index
+from vtrsearch import Index
 
 
 @pytest.fixture(scope="module")
 def head_dir(tmp_path_factory) -> Path:
     """A 384 -> 384 head with perturbed weights (ranks differently from the baseline)."""
-    import torch
-
-    from vtrsearch.heads.head import HeadConfig, build_head, save_head
-
-    torch.manual_seed(0)
-    cfg = HeadConfig(384, 384, hidden_dim=32, depth=2, dropout=0.0)
-    cfg.base_encoder, cfg.feature_model = MINILM, MINILM
-    head = build_head(cfg)
-    with torch.no_grad():
-        for p in head.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    return save_head(head, cfg, tmp_path_factory.mktemp("heads") / "tuned")
+    return make_head(tmp_path_factory.mktemp("heads") / "tuned")
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import MINILM, VIDEOS, XSS
 from fastapi.testclient import TestClient
+from helpers.serve_data import MINILM, VIDEOS, XSS
 
 from vtrsearch import Index
 from vtrsearch.index.session import QueryEncoder
