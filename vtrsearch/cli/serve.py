@@ -41,12 +41,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="allow this origin to call the API from its pages (repeatable; default: none)",
     )
     p.add_argument("--max-k", type=int, default=1000, help="largest k accepted (default 1000)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="worker threads for searches and media (default: 2 x cores, at least 4)",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Check the arguments, then run the server until interrupted."""
-    from ..serve.config import API_KEY_ENV, Limits, ServeConfig, check_bind
+    from ..serve.config import API_KEY_ENV, Limits, ServeConfig, check_bind, default_threads
 
     key = args.serve_api_key or os.environ.get(API_KEY_ENV) or None
     check_bind(args.host, key, args.insecure)  # refuse before loading anything
@@ -57,9 +63,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"--media {args.media}: not a directory")
     if not 1 <= args.max_k <= 1000:
         raise ValueError(f"--max-k must be between 1 and 1000, got {args.max_k}")
+    threads = default_threads() if args.threads is None else args.threads
+    if not 1 <= threads <= 1024:
+        raise ValueError(f"--threads must be between 1 and 1024, got {threads}")
     try:
         import fastapi  # noqa: F401
         import fastapi_offline  # noqa: F401
+        import threadpoolctl  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise RuntimeError(
@@ -74,6 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         api_key=key,
         cors=tuple(args.cors),
         limits=Limits(max_k=args.max_k),
+        threads=threads,
     )
     run_server(config, args.host, args.port, insecure=args.insecure, log_level=args.log_level)
     return 0

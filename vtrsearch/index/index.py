@@ -94,6 +94,9 @@ class Index(QueryMixin, MomentsMixin):
         self._init_query()
         self._matrix_version: Any = None
         self._checked_at = 0.0
+        self._first_caps: dict[str, str] | None = None
+        self._first_caps_version: Any = None
+        self._first_caps_checked = 0.0
 
     # lifecycle ----------------------------------------------------------------------------
     @classmethod
@@ -266,7 +269,9 @@ class Index(QueryMixin, MomentsMixin):
         if missing:
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
             raise ValueError(f"{len(missing)} caption(s) refer to videos not in the index: {shown}")
-        return self._write(CAPTIONS, table, CAPTION_KEY, batch_size, progress)
+        written = self._write(CAPTIONS, table, CAPTION_KEY, batch_size, progress)
+        self._first_caps = None
+        return written
 
     def delete_videos(self, video_ids: str | Iterable[str]) -> None:
         """Delete videos with their captions and segments (one id or an iterable of ids)."""
@@ -282,6 +287,7 @@ class Index(QueryMixin, MomentsMixin):
     def _invalidate(self) -> None:
         """Forget the gallery after a write: the next read reloads it from the store."""
         self._matrix = None
+        self._first_caps = None
 
     def _missing_videos(self, video_ids: Iterable[str]) -> list[str]:
         """Which of ``video_ids`` are not stored, asked of the store (not the cached gallery),
@@ -372,18 +378,29 @@ class Index(QueryMixin, MomentsMixin):
         pairs = zip(rows["sen_id"].to_pylist(), rows["text"].to_pylist(), strict=True)
         return [text for _, text in sorted(pairs, key=lambda p: caption_order_key(p[0]))]
 
-    def first_captions(self, video_ids: Sequence[str]) -> dict[str, str]:
-        """video id -> its first caption (same order as :meth:`captions`), in one scan."""
-        if not video_ids:
-            return {}
-        rows = self.store.scan(
-            CAPTIONS,
-            columns=["sen_id", "video_id", "text"],
-            where=Filter.where(video_id=tuple(str(v) for v in video_ids)),
-        )
-        return first_caption_per_video(
-            rows["sen_id"].to_pylist(), rows["video_id"].to_pylist(), rows["text"].to_pylist()
-        )
+    def first_captions(self, video_ids: Iterable[str]) -> dict[str, str]:
+        """video id -> its first caption (same order as :meth:`captions`); videos without
+        captions are absent.
+
+        Answered from an in-memory map of every video's first caption, rebuilt when the
+        captions table changed (this handle's writes at once, other processes' within
+        :attr:`refresh_interval`), so a search shows one caption per hit without a store scan
+        (a filtered scan per search cost ~6 ms at 10k videos, more than the search itself).
+        """
+        now = time.monotonic()
+        if self._first_caps is None or now - self._first_caps_checked >= self.refresh_interval:
+            version = self.store.version(CAPTIONS)
+            self._first_caps_checked = now
+            if self._first_caps is None or version != self._first_caps_version:
+                rows = self.store.scan(CAPTIONS, columns=["sen_id", "video_id", "text"])
+                self._first_caps = first_caption_per_video(
+                    rows["sen_id"].to_pylist(),
+                    rows["video_id"].to_pylist(),
+                    rows["text"].to_pylist(),
+                )
+                self._first_caps_version = version
+        caps = self._first_caps
+        return {v: caps[v] for v in (str(x) for x in video_ids) if v in caps}
 
     def caption_table(self, columns: Sequence[str] | None = None) -> pa.Table:
         """Every caption row (``sen_id``, ``video_id``, ``text``)."""

@@ -7,6 +7,7 @@ unsafe bind) before loading anything heavy.
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,9 @@ class ServeConfig:
             Never part of ``repr`` (so never in a log line).
         cors: Origins allowed to call the API from other pages (none by default).
         limits: Request limits.
+        threads: Worker threads for searches and file reads (``None``: the framework's 40).
+            Few threads serve ``like:``/vector queries best: the matrix product releases the
+            GIL and saturates a core, more threads only queue on the GIL.
     """
 
     index: str
@@ -56,6 +60,12 @@ class ServeConfig:
     api_key: str | None = field(default=None, repr=False)
     cors: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    threads: int | None = None
+
+
+def default_threads() -> int:
+    """Worker threads ``vtrsearch serve`` uses: twice the cores, at least 4."""
+    return max(4, 2 * (os.cpu_count() or 1))
 
 
 def is_loopback(host: str) -> bool:

@@ -46,6 +46,20 @@ class NotFound(VtrsearchError, LookupError):
 
 
 @dataclass(frozen=True)
+class SearchRequest:
+    """A checked search request (see :meth:`SearchService.parse`)."""
+
+    text: str
+    k: int
+    categories: tuple[str, ...] | None
+    split: tuple[str, ...] | None
+    head: str
+    pool: str
+    moments: bool
+    like: str | None  # the video id of a ``like:`` query
+
+
+@dataclass(frozen=True)
 class Result:
     """One search result (a video, or a moment of a video when the index has segments).
 
@@ -239,18 +253,21 @@ class SearchService:
             return encoder.encode_one(text)
 
     def warm_up(self) -> list[tuple[str, float]]:
-        """Load and run the default head's encoder (and the baseline's) once.
+        """Load the first captions and run the default head's encoder (and the baseline's)
+        once, so the first request does not pay for it.
 
         Returns:
-            ``(label, seconds)`` per encoder warmed.
+            ``(what, seconds)`` per thing warmed.
         """
-        done = []
+        start = time.perf_counter()
+        self.index.first_captions(())  # loads the first-caption map shown with each result
+        done = [("first captions", time.perf_counter() - start)]
         for head in dict.fromkeys([BASELINE, self.default_head]):
             if head == BASELINE and self.index.encoder_spec is None:
                 continue
             start = time.perf_counter()
             self.encode("warm up", head)
-            done.append((self.encoder_label(head), time.perf_counter() - start))
+            done.append((f"query encoder {self.encoder_label(head)}", time.perf_counter() - start))
         return done
 
     def encoder_label(self, head: str) -> str | None:
@@ -269,7 +286,7 @@ class SearchService:
             raise BadRequest(f"like:{video_id}: video {video_id!r} is not in the index")
         return gallery.vectors[row]
 
-    def search(
+    def parse(
         self,
         q: str,
         k: int = 10,
@@ -278,9 +295,8 @@ class SearchService:
         head: str | None = None,
         pool: str = "mean",
         moments: bool = False,
-    ) -> SearchResponse:
-        """Answer one search request (see ``GET /api/search``)."""
-        start = time.perf_counter()
+    ) -> SearchRequest:
+        """Check a request without touching a model or the store (cheap, never blocks)."""
         text = q.strip()
         if not text:
             raise BadRequest("empty query: type some words, or like:<video_id>")
@@ -292,33 +308,73 @@ class SearchService:
             raise BadRequest(f"k must be between 1 and {self.max_k}, got {k}")
         if pool not in POOLS:
             raise BadRequest(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
-        head_name = self.resolve_head(head)
-        cats = categories or None
-        splits = split or None
+        if moments and not self.moments:
+            raise BadRequest("this index has no segments, so it cannot search moments")
+        if not moments and pool != "mean" and "pool" not in self._search_params:
+            raise BadRequest(f"pool={pool!r} needs per-segment scores; this index has none")
+        like = None
         if text.lower().startswith(LIKE_PREFIX):
-            mode, encoder = "like", None
-            query: Any = self.like_vector(text[len(LIKE_PREFIX) :].strip())
+            like = text[len(LIKE_PREFIX) :].strip()
+        return SearchRequest(
+            text,
+            k,
+            tuple(categories) if categories else None,
+            tuple(split) if split else None,
+            self.resolve_head(head),
+            pool,
+            moments,
+            like,
+        )
+
+    def encode_request(self, request: SearchRequest) -> np.ndarray | None:
+        """The text query's vector through the request's head (``None`` for ``like:``)."""
+        if request.like is not None:
+            return None
+        return self.encode(request.text, request.head)
+
+    def run(
+        self, request: SearchRequest, vector: np.ndarray | None = None, started: float = 0.0
+    ) -> SearchResponse:
+        """Search the index for a parsed request (``vector``: its encoded text, if any)."""
+        start = started or time.perf_counter()
+        if request.like is not None:
+            query = self.like_vector(request.like)
         else:
-            mode, encoder = "text", self.encoder_label(head_name)
-            query = self.encode(text, head_name)
-        if moments:
-            if not self.moments:
-                raise BadRequest("this index has no segments, so it cannot search moments")
-            found = self.index.search_moments(query, k=k, categories=cats, split=splits)
+            query = vector if vector is not None else self.encode_request(request)
+        cats = None if request.categories is None else list(request.categories)
+        splits = None if request.split is None else list(request.split)
+        if request.moments:
+            found = self.index.search_moments(query, k=request.k, categories=cats, split=splits)
         else:
             extra: dict[str, Any] = {}
             if "pool" in self._search_params:
-                extra["pool"] = pool
-            elif pool != "mean":
-                raise BadRequest(f"pool={pool!r} needs per-segment scores; this index has none")
-            found = self.index.search(query, k=k, categories=cats, split=splits, **extra)
+                extra["pool"] = request.pool
+            found = self.index.search(query, k=request.k, categories=cats, split=splits, **extra)
         results = self._results(found)
-        took = (time.perf_counter() - start) * 1000
-        return SearchResponse(text, mode, head_name, encoder, moments, round(took, 2), results)
+        took = round((time.perf_counter() - start) * 1000, 2)
+        mode = "text" if request.like is None else "like"
+        encoder = self.encoder_label(request.head) if request.like is None else None
+        return SearchResponse(
+            request.text, mode, request.head, encoder, request.moments, took, results
+        )
+
+    def search(
+        self,
+        q: str,
+        k: int = 10,
+        categories: list[str] | None = None,
+        split: list[str] | None = None,
+        head: str | None = None,
+        pool: str = "mean",
+        moments: bool = False,
+    ) -> SearchResponse:
+        """Answer one search request in one call (see ``GET /api/search``)."""
+        start = time.perf_counter()
+        request = self.parse(q, k, categories, split, head, pool, moments)
+        return self.run(request, started=start)
 
     def _results(self, found: list[Any]) -> list[Result]:
-        ids = [h.video_id for h in found]
-        captions = self.index.captions_of(ids)
+        captions = self.index.first_captions(h.video_id for h in found)
         out = []
         for h in found:
             segment = getattr(h, "segment", None)
@@ -332,7 +388,7 @@ class SearchService:
                     segment=segment,
                     start=getattr(h, "start", None),
                     end=getattr(h, "end", None),
-                    caption=(captions.get(h.video_id) or [None])[0],
+                    caption=captions.get(h.video_id),
                     media=self.media_url(h.video_id),
                     thumbnail=self.thumbnail_url(h.video_id, segment),
                 )
