@@ -36,6 +36,34 @@ def _videos() -> dict[str, tuple[str, list[str], str]]:
 VIDEOS = _videos()
 
 
+def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (32, 24)) -> bytes:
+    """A small solid-colour JPEG (a stand-in thumbnail)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+def add_caption_segments(index: Index, videos: dict[str, tuple[str, list[str], str]]) -> None:
+    """Segment ``j`` of every video spans ``[2j, 2j + 2)`` s and holds the MiniLM vector of its
+    caption ``j`` (so a query matching a caption finds its moment), with a JPEG thumbnail
+    except for the last segment."""
+    enc = load_encoder(MINILM)
+    ids, starts, ends, vectors, thumbs = [], [], [], [], []
+    for n, (vid, (_, caps, _)) in enumerate(videos.items()):
+        for j, vec in enumerate(enc.encode(caps)):
+            ids.append(vid)
+            starts.append(2.0 * j)
+            ends.append(2.0 * j + 2.0)
+            vectors.append(vec)
+            last = j == len(caps) - 1
+            thumbs.append(None if last else jpeg(((40 * n) % 256, 80 * j, 120)))
+    index.add_segments(ids, starts, ends, np.stack(vectors), thumbnails=thumbs)
+
+
 def build_index(path: Path, videos: dict[str, tuple[str, list[str], str]], **create) -> Index:
     """An index whose video vectors are the mean MiniLM embedding of their captions."""
     enc = load_encoder(MINILM)
@@ -91,7 +119,7 @@ def make_head(path: Path) -> Path:
     baseline), saved to ``path``."""
     import torch
 
-    from vtrsearch.heads.head import HeadConfig, build_head, save_head
+    from vtrsearch.heads import HeadConfig, build_head, save_head
 
     torch.manual_seed(0)
     cfg = HeadConfig(384, 384, hidden_dim=32, depth=2, dropout=0.0)
@@ -101,3 +129,55 @@ def make_head(path: Path) -> Path:
         for p in head.parameters():
             p.add_(0.3 * torch.randn_like(p))
     return save_head(head, cfg, path)
+
+
+CLIP_SEGMENTS: dict[str, list[tuple[float, float, str]]] = {
+    "video1085": [
+        (0.0, 6.0, "a name and a title card on screen"),
+        (6.0, 19.5, "a triple jump athlete talks to the camera in an interview"),
+    ],
+    "video1672": [(0.0, 13.5, "basketball players shoot free throws in a crowded arena")],
+    "video3696": [
+        (0.0, 4.0, "people sit in a dark concert hall"),
+        (4.0, 8.0, "an orchestra plays classical music while a conductor leads"),
+        (8.0, 11.5, "violins on stage"),
+    ],
+    "video740": [(0.0, 10.5, "dancers perform with drums on a dark stage")],
+    "video7595": [(0.0, 13.5, "a man gives a talk on a stage in front of an audience")],
+}
+"""Moments of the real clips: the orchestra is video3696's second segment (4-8 s), so the
+page must seek there."""
+
+
+def clip_thumbnail(path: Path, at: float, width: int = 160) -> bytes:
+    """A JPEG of the frame shown at ``at`` seconds into the clip (PyAV), ``width`` px wide."""
+    import io
+
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frame = None
+        for frame in container.decode(stream):
+            if frame.time is not None and frame.time >= at:
+                break
+        assert frame is not None, f"no frames in {path}"
+        image = frame.to_image()
+    image = image.resize((width, round(width * image.height / image.width)))
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
+
+
+def add_clip_segments(index: Index, clips_dir: Path) -> None:
+    """:data:`CLIP_SEGMENTS` with MiniLM vectors and real thumbnails (the middle frame)."""
+    enc = load_encoder(MINILM)
+    ids, starts, ends, texts, thumbs = [], [], [], [], []
+    for vid, segments in CLIP_SEGMENTS.items():
+        for start, end, text in segments:
+            ids.append(vid)
+            starts.append(start)
+            ends.append(end)
+            texts.append(text)
+            thumbs.append(clip_thumbnail(clips_dir / f"{vid}.mp4", (start + end) / 2))
+    index.add_segments(ids, starts, ends, enc.encode(texts), thumbnails=thumbs)

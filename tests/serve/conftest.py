@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers.serve_data import VIDEOS, build_index, make_head
+from helpers.serve_data import VIDEOS, add_caption_segments, build_index, make_head
 
 from vtrsearch import Index
 
@@ -19,12 +19,14 @@ def head_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, head_dir) -> tuple[Index, Path]:
-    """``(index, media folder)``: clips for video0 (mp4) and video1 (webm); video2's clip is a
-    symlink leaving the folder; ``../secret`` is an index id whose clip sits outside it."""
+    """``(index, media folder)``: every video has one 2 s segment per caption (thumbnails on
+    all but the last); clips for video0 (mp4) and video1 (webm); video2's clip is a symlink
+    leaving the folder; ``../secret`` is an index id whose clip sits outside it."""
     root = tmp_path_factory.mktemp("served")
     videos = dict(VIDEOS)
     videos["../secret"] = ("travel", ["a private clip outside the media folder"], "train")
     index = build_index(root / "index", videos)
+    add_caption_segments(index, videos)
     index.register_head("tuned", head_dir)
     media = root / "media"
     media.mkdir()

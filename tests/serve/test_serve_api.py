@@ -61,7 +61,9 @@ def test_text_search_matches_the_index(client, served):
     assert first["category_name"] == "cooking" and first["rank"] == 1
     assert first["score"] == pytest.approx(expected[0].score, abs=1e-5)
     assert first["caption"] == VIDEOS[first["video_id"]][1][0]  # first caption by sen_id
-    assert (first["segment"], first["start"], first["end"]) == (None, None, None)
+    best = expected[0]  # with segments, every hit names its best moment
+    assert (first["segment"], first["start"], first["end"]) == (best.segment, best.start, best.end)
+    assert first["thumbnail"] == f"/thumbs/{best.video_id}/{best.segment}"
 
 
 def test_filters_k_and_like(client, served):
@@ -126,17 +128,32 @@ def test_concurrent_requests_match_sequential_answers(client):
     assert [ids(a) for a in answers] == sequential * 3
 
 
-def test_moments_pool_and_thumbnails_without_segments(client, service):
-    if service.moments:
-        pytest.skip("this index type has the moments API; covered by the moments tests")
-    r = client.get("/api/search", params={"q": "a song", "moments": "true"})
-    assert r.status_code == 400 and "no segments" in r.json()["detail"]
-    r = client.get("/api/search", params={"q": "a song", "pool": "max"})
-    assert r.status_code == 400 and "pool" in r.json()["detail"]
+def test_moments_pool_and_thumbnails(client, served):
+    index, _ = served
+    query = "a child sings a song on stage"  # caption 1 of video2: segment 1, 2-4 s
+    r = client.get("/api/search", params={"q": query, "k": 6, "moments": "true"})
+    assert r.status_code == 200 and r.json()["moments"] is True
+    expected = index.search_moments(query, k=6)
+    got = r.json()["results"]
+    assert [(m["video_id"], m["segment"], m["start"], m["end"]) for m in got] == [
+        (m.video_id, m.segment, m.start, m.end) for m in expected
+    ]
+    assert (got[0]["video_id"], got[0]["start"], got[0]["end"]) == ("video2", 2.0, 4.0)
+    assert len({m["video_id"] for m in got}) == 6  # one moment per video by default
+    r = client.get("/api/search", params={"q": query, "k": 6, "moments": "true", "per_video": 3})
+    per = [m["video_id"] for m in r.json()["results"]]
+    assert max(per.count(v) for v in per) >= 2
+    assert client.get("/api/search", params={"q": query, "per_video": 0}).status_code == 422
+    r = client.get("/api/search", params={"q": query, "k": 5, "pool": "max"})
+    assert ids(r) == [h.video_id for h in index.search(query, k=5, pool="max")]
     assert client.get("/api/search", params={"q": "a song", "pool": "median"}).status_code == 422
-    r = client.get("/thumbs/video0/0")
-    assert r.status_code == 404 and r.json()["detail"].startswith("no thumbnail")
-    assert client.get("/api/info").json()["moments"] is False
+    # thumbnails: stored JPEG bytes; none for the last segment, an unknown one or video
+    r = client.get("/thumbs/video2/1")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert r.content == index.thumbnail("video2", 1)
+    for bad in ("/thumbs/video2/2", "/thumbs/video2/9", "/thumbs/nope/0", "/thumbs/video2/x"):
+        assert client.get(bad).status_code in (404, 422), bad
+    assert client.get("/api/info").json()["moments"] is True
 
 
 def test_video_details_and_categories(client):
@@ -145,7 +162,12 @@ def test_video_details_and_categories(client):
     body = r.json()
     assert body["captions"] == VIDEOS["video23"][1]  # in sen_id order, XSS text verbatim
     assert XSS in body["captions"] and body["category_name"] == "travel"
-    assert body["segments"] == [] and body["media"] is None
+    assert body["media"] is None
+    assert body["segments"] == [
+        {"segment": 0, "start": 0.0, "end": 2.0, "thumbnail": "/thumbs/video23/0"},
+        {"segment": 1, "start": 2.0, "end": 4.0, "thumbnail": "/thumbs/video23/1"},
+        {"segment": 2, "start": 4.0, "end": 6.0, "thumbnail": None},
+    ]
     assert client.get("/api/videos/video0").json()["media"] == "/media/video0"
     r = client.get("/api/videos/nope")
     assert r.status_code == 404 and r.json() == {"detail": "video 'nope' is not in the index"}
@@ -278,3 +300,11 @@ def test_text_queries_need_an_encoder(tmp_path):
         assert r.status_code == 400 and "no query encoder" in r.json()["detail"]
         assert ids(c.get("/api/search", params={"q": "like:b"})) == ["b", "a"]
         assert c.get("/api/info").json()["text_queries"] is False
+        # no segments: moments and MaxSim pooling are clear 400s, thumbnails 404s
+        r = c.get("/api/search", params={"q": "like:b", "moments": "true"})
+        assert r.status_code == 400 and "no segments" in r.json()["detail"]
+        r = c.get("/api/search", params={"q": "like:b", "pool": "max"})
+        assert r.status_code == 400 and "pool=max" in r.json()["detail"]
+        assert c.get("/thumbs/a/0").status_code == 404
+        assert c.get("/api/info").json()["moments"] is False
+        assert c.get("/api/search", params={"q": "like:b"}).json()["results"][0]["start"] is None

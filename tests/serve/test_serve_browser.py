@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import pytest
 from helpers.requirements import REPO, require
-from helpers.serve_data import CLIPS, XSS, build_index, make_head
+from helpers.serve_data import CLIPS, XSS, add_clip_segments, build_index, make_head
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -58,6 +58,7 @@ def server(tmp_path_factory, sample_videos_dir):
     """``(base URL, log file)`` of a ``vtrsearch serve`` process over the real clips."""
     root = tmp_path_factory.mktemp("e2e")
     index = build_index(root / "index", CLIPS)
+    add_clip_segments(index, sample_videos_dir)
     index.register_head("tuned", make_head(root / "tuned"))
     port = _free_port()
     log = root / "serve.log"
@@ -142,7 +143,8 @@ def test_search_click_and_play_the_moment_in_chromium(server):
     status, body, _ = _get(base + "/api/search?" + urlencode({"q": query}), {"X-API-Key": KEY})
     top = json.loads(body)["results"][0]
     assert top["video_id"] == "video3696"
-    expected_start = top["start"] or 0.0  # the moment's start (0 for an index without segments)
+    expected_start = top["start"]  # the matching moment: video3696's 4-8 s segment
+    assert expected_start == 4.0
 
     dialogs: list[str] = []
     page_errors: list[str] = []
@@ -180,9 +182,15 @@ def test_search_click_and_play_the_moment_in_chromium(server):
             assert abs(state["t"] - expected_start) <= 0.5, state
             assert "play=video3696" in page.url
             assert "violins on stage" in page.locator("#captions").text_content()
+            shot = ARTIFACTS / "serve_e2e.png"
+            page.screenshot(path=str(shot))
 
+            assert "moment 4.0–8.0 s" in cards.first.text_content()
+            assert (
+                page.evaluate("document.querySelector('.card img.thumb').naturalWidth") == 160
+            )  # the stored thumbnail, served by /thumbs
             # a shared link to a moment: results restored, the clip seeks there (HTTP Range)
-            at = 4.5
+            at = 9.5
             shared = base + "/?" + urlencode({"q": query, "play": "video3696", "t": at})
             page.goto(shared)
             state = _wait_seeked(page, at)
@@ -203,8 +211,8 @@ def test_search_click_and_play_the_moment_in_chromium(server):
             assert page.locator("img[src='x']").count() == 0
             assert dialogs == [] and page_errors == []
 
-            shot = ARTIFACTS / "serve_e2e.png"
-            page.screenshot(path=str(shot))
+            xss_shot = ARTIFACTS / "serve_e2e_xss.png"
+            page.screenshot(path=str(xss_shot))
 
             # baseline vs fine-tuned head side by side
             page.select_option("#head", "tuned")
@@ -227,12 +235,14 @@ def test_search_click_and_play_the_moment_in_chromium(server):
             assert page.locator("#player").is_hidden()
 
             page.set_viewport_size({"width": 390, "height": 844})
-            page.locator(".card").nth(1).click()
-            _wait_seeked(page, 0.0)
+            second = page.locator(".card").nth(1)
+            second_start = float(second.get_attribute("data-start"))
+            second.click()
+            _wait_seeked(page, second_start)
             phone = ARTIFACTS / "serve_e2e_phone.png"
             page.screenshot(path=str(phone))
         finally:
             browser.close()
-    print(f"\nscreenshots: {shot} {phone}")
-    assert shot.stat().st_size > 10_000 and phone.stat().st_size > 10_000
+    print(f"\nscreenshots: {shot} {xss_shot} {phone}")
+    assert all(p.stat().st_size > 10_000 for p in (shot, xss_shot, phone))
     assert KEY not in log.read_text()

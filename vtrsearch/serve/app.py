@@ -30,6 +30,7 @@ from .. import __version__
 from ..errors import VtrsearchError
 from .config import ServeConfig
 from .engine import (
+    MAX_PER_VIDEO,
     BadRequest,
     CategoryInfo,
     IndexInfo,
@@ -160,7 +161,12 @@ def create_app(config: ServeConfig, service: SearchService | None = None) -> Fas
         pool: Annotated[
             Literal["mean", "max"], Query(description="How segment scores make a video score.")
         ] = "mean",
-        moments: Annotated[bool, Query(description="Return the best moments.")] = False,
+        moments: Annotated[
+            bool, Query(description="Return the best moments (segments), not videos.")
+        ] = False,
+        per_video: Annotated[
+            int, Query(ge=1, le=MAX_PER_VIDEO, description="Moments per video at most.")
+        ] = 1,
     ) -> Response:
         """Search the index; results carry the moment to play (start/end) when it has segments.
 
@@ -168,7 +174,7 @@ def create_app(config: ServeConfig, service: SearchService | None = None) -> Fas
         never holds the threads that answer ``like:`` queries and the matrix products.
         """
         started = time.perf_counter()
-        request = svc.parse(q, k, category, split, head, pool, moments)
+        request = svc.parse(q, k, category, split, head, pool, moments, per_video)
         vector = None
         if request.like is None:
             vector = await anyio.to_thread.run_sync(svc.encode_request, request, limiter=encoding)

@@ -1,8 +1,8 @@
 """What the server does for a request, free of HTTP: parse the query, pick the query encoder
 of the requested head, call the index, shape the results.
 
-The search itself is :class:`~vtrsearch.Index`'s (``search``, and ``search_moments`` /
-``segments`` / ``thumbnail`` where the index has them); this module only chooses the encoder:
+The search itself is :class:`~vtrsearch.Index`'s (``search`` with its pooling,
+``search_moments``, ``segments``, ``thumbnail``); this module only chooses the encoder:
 one :class:`~vtrsearch.index.session.QueryEncoder` per head, built once and shared by
 concurrent requests (their base text model is shared too when it is the same one), with
 encoding serialised by a lock because tokenizers are not thread-safe. Every method may block
@@ -11,7 +11,6 @@ and is meant to run in a worker thread.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -35,6 +34,7 @@ BASELINE = "baseline"
 """Head name of the index's own query encoder (no projection head)."""
 LIKE_PREFIX = "like:"
 POOLS = ("mean", "max")
+MAX_PER_VIDEO = 100
 
 
 class BadRequest(VtrsearchError, ValueError):
@@ -56,6 +56,7 @@ class SearchRequest:
     head: str
     pool: str
     moments: bool
+    per_video: int
     like: str | None  # the video id of a ``like:`` query
 
 
@@ -176,21 +177,18 @@ class SearchService:
         self._encoders: dict[str, QueryEncoder] = {}
         self._build_lock = threading.Lock()
         self._encode_lock = threading.Lock()
-        self._search_params = set(inspect.signature(index.search).parameters)
 
     # heads and encoders -------------------------------------------------------------------
     def _add_head(self, ref: str) -> str:
-        if ref in self.heads:
+        """The name a head is offered under: its registered name, or its folder's name."""
+        from ..heads.resolve import resolve_head_dir
+
+        path = resolve_head_dir(ref, self.heads)
+        if ref in self.heads and path == Path(self.heads[ref]):
             return ref
-        path = Path(ref).expanduser()
-        if not path.is_dir():
-            names = ", ".join(sorted(self.heads)) or "none"
-            raise FileNotFoundError(
-                f"projection head not found: {ref} (heads registered with the index: {names})"
-            )
         resolved = str(path.resolve())
         for name, where in self.heads.items():
-            if where == resolved:
+            if str(Path(where).resolve()) == resolved:
                 return name
         name = path.resolve().name or "head"
         while name in self.heads or name == BASELINE:
@@ -200,8 +198,8 @@ class SearchService:
 
     @property
     def moments(self) -> bool:
-        """Whether the index can answer moment searches (it has the moments API)."""
-        return hasattr(self.index, "search_moments")
+        """Whether the index has segments (moment search, MaxSim pooling, thumbnails)."""
+        return self.index.has_segments()
 
     def head_names(self) -> list[str]:
         """``baseline`` (when the index has a text encoder) then the heads, sorted."""
@@ -295,6 +293,7 @@ class SearchService:
         head: str | None = None,
         pool: str = "mean",
         moments: bool = False,
+        per_video: int = 1,
     ) -> SearchRequest:
         """Check a request without touching a model or the store (cheap, never blocks)."""
         text = q.strip()
@@ -308,10 +307,11 @@ class SearchService:
             raise BadRequest(f"k must be between 1 and {self.max_k}, got {k}")
         if pool not in POOLS:
             raise BadRequest(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
-        if moments and not self.moments:
-            raise BadRequest("this index has no segments, so it cannot search moments")
-        if not moments and pool != "mean" and "pool" not in self._search_params:
-            raise BadRequest(f"pool={pool!r} needs per-segment scores; this index has none")
+        if not 1 <= per_video <= MAX_PER_VIDEO:
+            raise BadRequest(f"per_video must be between 1 and {MAX_PER_VIDEO}, got {per_video}")
+        if (moments or pool == "max") and not self.moments:
+            wanted = "search moments" if moments else "pool by the best segment (pool=max)"
+            raise BadRequest(f"this index has no segments, so it cannot {wanted}")
         like = None
         if text.lower().startswith(LIKE_PREFIX):
             like = text[len(LIKE_PREFIX) :].strip()
@@ -323,6 +323,7 @@ class SearchService:
             self.resolve_head(head),
             pool,
             moments,
+            per_video,
             like,
         )
 
@@ -343,13 +344,15 @@ class SearchService:
             query = vector if vector is not None else self.encode_request(request)
         cats = None if request.categories is None else list(request.categories)
         splits = None if request.split is None else list(request.split)
+        found: list[Any]
         if request.moments:
-            found = self.index.search_moments(query, k=request.k, categories=cats, split=splits)
+            found = self.index.search_moments(
+                query, k=request.k, per_video=request.per_video, categories=cats, split=splits
+            )
         else:
-            extra: dict[str, Any] = {}
-            if "pool" in self._search_params:
-                extra["pool"] = request.pool
-            found = self.index.search(query, k=request.k, categories=cats, split=splits, **extra)
+            found = self.index.search(
+                query, k=request.k, categories=cats, split=splits, pool=request.pool
+            )
         results = self._results(found)
         took = round((time.perf_counter() - start) * 1000, 2)
         mode = "text" if request.like is None else "like"
@@ -367,17 +370,18 @@ class SearchService:
         head: str | None = None,
         pool: str = "mean",
         moments: bool = False,
+        per_video: int = 1,
     ) -> SearchResponse:
         """Answer one search request in one call (see ``GET /api/search``)."""
         start = time.perf_counter()
-        request = self.parse(q, k, categories, split, head, pool, moments)
+        request = self.parse(q, k, categories, split, head, pool, moments, per_video)
         return self.run(request, started=start)
 
     def _results(self, found: list[Any]) -> list[Result]:
         captions = self.index.first_captions(h.video_id for h in found)
         out = []
         for h in found:
-            segment = getattr(h, "segment", None)
+            segment = h.segment
             out.append(
                 Result(
                     rank=h.rank,
@@ -386,8 +390,8 @@ class SearchService:
                     category=h.category,
                     category_name=h.category_name,
                     segment=segment,
-                    start=getattr(h, "start", None),
-                    end=getattr(h, "end", None),
+                    start=h.start,
+                    end=h.end,
                     caption=captions.get(h.video_id),
                     media=self.media_url(h.video_id),
                     thumbnail=self.thumbnail_url(h.video_id, segment),
@@ -404,7 +408,7 @@ class SearchService:
 
     def thumbnail_url(self, video_id: str, segment: int | None) -> str | None:
         """``/thumbs/{id}/{segment}`` when the index stores thumbnails and a segment is known."""
-        if segment is None or not hasattr(self.index, "thumbnail"):
+        if segment is None:
             return None
         return f"/thumbs/{quote(video_id, safe='')}/{int(segment)}"
 
@@ -413,11 +417,15 @@ class SearchService:
         video = self.index.get(video_id)
         if video is None:
             raise NotFound(f"video {video_id!r} is not in the index")
-        segments = []
-        if hasattr(self.index, "segments"):
-            for s in self.index.segments(video_id):
-                thumb = self.thumbnail_url(video_id, s.segment) if s.thumbnail else None
-                segments.append(SegmentInfo(int(s.segment), float(s.start), float(s.end), thumb))
+        segments = [
+            SegmentInfo(
+                s.segment,
+                s.start,
+                s.end,
+                self.thumbnail_url(video_id, s.segment) if s.thumbnail else None,
+            )
+            for s in self.index.segments(video_id, vectors=False)
+        ]
         return VideoInfo(
             video_id=video.video_id,
             category=video.category,
@@ -442,8 +450,7 @@ class SearchService:
 
     def thumbnail(self, video_id: str, segment: int) -> bytes:
         """The stored thumbnail of one segment; :class:`NotFound` when there is none."""
-        getter = getattr(self.index, "thumbnail", None)
-        data = None if getter is None or video_id not in self.index else getter(video_id, segment)
+        data = self.index.thumbnail(video_id, segment) if video_id in self.index else None
         if not data:
             raise NotFound(f"no thumbnail for video {video_id!r} segment {segment}")
         return bytes(data)

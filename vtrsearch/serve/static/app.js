@@ -219,6 +219,7 @@ function card(hit, i) {
   const btn = el("button", "card");
   btn.type = "button";
   btn.dataset.videoId = hit.video_id;
+  btn.dataset.start = String(hit.start || 0);
   btn.setAttribute("aria-label", `Play ${hit.video_id}, ${hit.category_name}, score ${hit.score.toFixed(3)}`);
   btn.append(thumb(hit, i));
   const meta = el("div", "meta");
@@ -240,6 +241,7 @@ function thumb(hit, i) {
     const img = el("img", "thumb");
     img.alt = "";
     img.loading = "lazy";
+    img.addEventListener("error", () => img.replaceWith(placeholder(hit)), { once: true });
     img.src = hit.thumbnail;
     return img;
   }
@@ -251,6 +253,10 @@ function thumb(hit, i) {
     v.src = `${hit.media}#t=${Number(hit.start || 0.5)}`;
     return v;
   }
+  return placeholder(hit);
+}
+
+function placeholder(hit) {
   const ph = el("div", "thumb placeholder", (hit.category_name || "?").slice(0, 1).toUpperCase());
   ph.style.background = `hsl(${(hit.category * 47) % 360} 45% 42%)`;
   return ph;
