@@ -127,16 +127,24 @@ def _wait_seeked(page, start: float) -> dict:
     return _video_state(page)
 
 
-def test_search_click_and_play_the_moment_in_chromium(server):
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Debian's chromium for Playwright: skips locally when absent, fails in CI."""
     require(
         shutil.which("chromium") is not None and Path(CHROMIUM).exists(),
         f"Debian chromium not found at {CHROMIUM}",
         "install it with `apt-get update && apt-get install -y chromium`",
     )
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         require(False, "the playwright package is not installed", "pip install -e '.[dev]'")
+    return CHROMIUM
+
+
+def test_search_click_and_play_the_moment_in_chromium(chromium, server):
+    from playwright.sync_api import sync_playwright
+
     base, log = server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     query = "an orchestra playing classical music"
@@ -149,7 +157,7 @@ def test_search_click_and_play_the_moment_in_chromium(server):
     dialogs: list[str] = []
     page_errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.set_default_timeout(20_000)
