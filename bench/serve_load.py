@@ -223,7 +223,7 @@ def main() -> None:
         else:
             t = time.perf_counter()
             index = build_index(Path(tmp) / "index", args.videos, args.dim, args.captions)
-            ids = index.video_ids()
+            ids = index.gallery().ids.tolist()
             print(
                 f"built {len(ids)} videos x {args.captions} captions, dim {args.dim} "
                 f"in {time.perf_counter() - t:.1f} s"
