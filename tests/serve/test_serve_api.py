@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import anyio
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -284,9 +285,11 @@ def test_page_docs_and_headers(client):
 
 def test_smaller_limits_from_the_config(served, service):
     index, _ = served
-    config = ServeConfig(index=index.uri, limits=Limits(max_query_chars=10, max_k=5))
+    config = ServeConfig(index=index.uri, limits=Limits(max_query_chars=10, max_k=5), threads=3)
     svc = SearchService(service.index, max_k=5, max_query_chars=10)
     with TestClient(create_app(config, service=svc)) as c:
+        limiter = c.portal.call(anyio.to_thread.current_default_thread_limiter)
+        assert limiter.total_tokens == 3  # the worker pool the config asked for
         assert c.get("/api/search", params={"q": "a dog", "k": 6}).status_code == 422
         assert c.get("/api/search", params={"q": "a dog on a beach"}).status_code == 422
         assert len(ids(c.get("/api/search", params={"q": "a dog", "k": 5}))) == 5

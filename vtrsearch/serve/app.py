@@ -74,10 +74,8 @@ def create_app(config: ServeConfig, service: SearchService | None = None) -> Fas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        import os
-
-        n = int(os.environ.get("VTRS_THREADS", "40"))
-        anyio.to_thread.current_default_thread_limiter().total_tokens = n
+        if config.threads:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = config.threads
         for label, seconds in await anyio.to_thread.run_sync(svc.warm_up):
             log.info("%s warmed up in %.2f s", label, seconds)
         yield
