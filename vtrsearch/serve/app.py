@@ -29,17 +29,9 @@ from pydantic import BaseModel, Field
 from .. import __version__
 from ..errors import VtrsearchError
 from .config import ServeConfig
-from .engine import (
-    MAX_PER_VIDEO,
-    BadRequest,
-    CategoryInfo,
-    IndexInfo,
-    NotFound,
-    SearchResponse,
-    SearchService,
-    VideoInfo,
-)
+from .engine import MAX_PER_VIDEO, BadRequest, NotFound, SearchService
 from .media import image_type
+from .models import CategoryInfo, IndexInfo, SearchResponse, VideoInfo
 from .security import SESSION_COOKIE, Guard, KeyChecker
 
 log = logging.getLogger("vtrsearch.serve")
