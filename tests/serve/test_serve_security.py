@@ -143,6 +143,8 @@ def test_cli_refuses_a_public_bind_without_a_key_before_loading(tmp_path, capsys
     assert "refusing to serve on 0.0.0.0 without an API key" in err and "--insecure" in err
     assert main(["serve", str(tmp_path), "--media", str(tmp_path / "missing")]) == 2
     assert "--media" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path / "no-index"), "--port", "1"]) == 2
+    assert "no vtrsearch index at" in capsys.readouterr().err  # one line, no traceback
 
 
 def test_serve_help_does_not_import_the_web_stack():
