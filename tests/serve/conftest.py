@@ -1,5 +1,5 @@
 """Fixtures for the server tests: a small real MiniLM index with a registered projection head
-and a media folder holding good and hostile files."""
+and a media folder holding good and hostile files (session-wide: the tests only read them)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from helpers.serve_data import VIDEOS, add_caption_segments, build_index, make_h
 from vtrsearch import Index
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def head_dir(tmp_path_factory) -> Path:
     """A 384 -> 384 head with perturbed weights (ranks differently from the baseline)."""
     return make_head(tmp_path_factory.mktemp("heads") / "tuned")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(tmp_path_factory, head_dir) -> tuple[Index, Path]:
     """``(index, media folder)``: every video has one 2 s segment per caption (thumbnails on
     all but the last); clips for video0 (mp4) and video1 (webm); video2's clip is a symlink

@@ -186,6 +186,7 @@ def test_search_click_and_play_the_moment_in_chromium(chromium, server):
             assert f"q={query.split()[0]}" in page.url  # the URL holds the query
             cards.first.click()
             state = _wait_seeked(page, expected_start)
+            clicked_at = state["t"]
             assert state["src"].endswith("/media/video3696") and state["error"] is None
             assert abs(state["t"] - expected_start) <= 0.5, state
             assert "play=video3696" in page.url
@@ -202,6 +203,7 @@ def test_search_click_and_play_the_moment_in_chromium(chromium, server):
             shared = base + "/?" + urlencode({"q": query, "play": "video3696", "t": at})
             page.goto(shared)
             state = _wait_seeked(page, at)
+            shared_at = state["t"]
             assert abs(state["t"] - at) <= 0.5, state
             assert state["ready"] >= 2 and state["duration"] > at
             assert page.locator(".card").first.get_attribute("data-video-id") == "video3696"
@@ -251,6 +253,9 @@ def test_search_click_and_play_the_moment_in_chromium(chromium, server):
             page.screenshot(path=str(phone))
         finally:
             browser.close()
-    print(f"\nscreenshots: {shot} {xss_shot} {phone}")
+    print(
+        f"\ncurrentTime {clicked_at:.3f} s after the click (moment starts at {expected_start}), "
+        f"{shared_at:.3f} s from the shared link (t={at})\nscreenshots: {shot} {xss_shot} {phone}"
+    )
     assert all(p.stat().st_size > 10_000 for p in (shot, xss_shot, phone))
     assert KEY not in log.read_text()
