@@ -143,6 +143,7 @@ def test_each_missing_extra_is_one_clear_error(tmp_path) -> None:
         (["info", "qdrant+local://:memory:/videos"], ("qdrant_client",), "qdrant"),
         (["tui", "idx"], ("textual",), "tui"),
         (["train", "idx", "--out", "head"], ("torch",), "clip"),  # trainer imports torch
+        (["serve", "idx"], ("fastapi",), "serve"),
     ],
 )
 def test_cli_missing_extra_is_one_line_exit_2(tmp_path, argv, blocked, extra) -> None:

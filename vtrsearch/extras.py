@@ -22,6 +22,7 @@ EXTRAS: dict[str, str] = {
     "plots": "report figures",
     "media": "decoding video files",
     "train": "training projection heads",
+    "serve": "the HTTP API and search page (vtrsearch serve)",
 }
 
 #: Top-level module -> the extra that installs it.
@@ -37,6 +38,11 @@ MODULE_EXTRAS: dict[str, str] = {
     "matplotlib": "plots",
     "av": "media",
     "PIL": "media",
+    "fastapi": "serve",
+    "fastapi_offline": "serve",
+    "starlette": "serve",
+    "uvicorn": "serve",
+    "threadpoolctl": "serve",
 }
 
 

@@ -66,15 +66,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     threads = default_threads() if args.threads is None else args.threads
     if not 1 <= threads <= 1024:
         raise ValueError(f"--threads must be between 1 and 1024, got {threads}")
-    try:
-        import fastapi  # noqa: F401
-        import fastapi_offline  # noqa: F401
-        import threadpoolctl  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise RuntimeError(
-            f"vtrsearch serve needs the [serve] extra: pip install 'vtrsearch[serve]' ({exc})"
-        ) from exc
+    from ..extras import require_extra
+
+    for module in ("fastapi", "fastapi_offline", "uvicorn", "threadpoolctl"):
+        require_extra(module, "serve")  # one line naming pip install 'vtrsearch[serve]'
     from ..serve.server import run_server
 
     config = ServeConfig(
