@@ -25,6 +25,7 @@ OPTIONAL = (
     "transformers",
     "safetensors",
     "qdrant_client",
+    "qdrant_edge",
     "textual",
     "matplotlib",
     "av",
@@ -111,6 +112,7 @@ def test_each_missing_extra_is_one_clear_error(tmp_path) -> None:
         from vtrsearch.heads import load_head
         from vtrsearch.plots.figure import new_figure
         attempt("qdrant", lambda: open_store("qdrant+local://:memory:/videos"))
+        attempt("qdrant edge", lambda: open_store("qdrant+local://{tmp_path}/edge/videos"))
         attempt("hf", lambda: load_encoder("hf:minilm").encode(["a dog"]))
         attempt("open_clip", lambda: load_encoder("open_clip:ViT-B-32/openai").load())
         attempt("image", lambda: load_image_encoder("open_clip:ViT-B-32/openai").load())
@@ -123,6 +125,7 @@ def test_each_missing_extra_is_one_clear_error(tmp_path) -> None:
     )
     expected = {
         "qdrant": "qdrant",
+        "qdrant edge": "qdrant",
         "hf": "clip",
         "open_clip": "clip",
         "image": "clip",

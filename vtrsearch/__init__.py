@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         IngestError,
         InvalidSegmentError,
         InvalidVectorError,
+        LegacyLayoutError,
         MissingCaptionVectorsError,
         NoSegmentsError,
         SpaceMismatchError,
@@ -65,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidVectorError": ".errors",
     "IngestError": ".errors",
     "StoreUnavailableError": ".errors",
+    "LegacyLayoutError": ".errors",
 }
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "IngestError",
     "InvalidSegmentError",
     "InvalidVectorError",
+    "LegacyLayoutError",
     "MSRVTT_CATEGORIES",
     "MigrationReport",
     "MissingCaptionVectorsError",

@@ -57,3 +57,7 @@ class InvalidSegmentError(VtrsearchError, ValueError):
 
 class NoSegmentsError(VtrsearchError, LookupError):
     """A moment search or MaxSim pooling on an index (or filter) without segments."""
+
+
+class LegacyLayoutError(VtrsearchError, RuntimeError):
+    """A ``qdrant+local`` URI names an index of the old layout; the message says how to move it."""

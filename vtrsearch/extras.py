@@ -34,6 +34,7 @@ MODULE_EXTRAS: dict[str, str] = {
     "safetensors": "clip",
     "huggingface_hub": "clip",
     "qdrant_client": "qdrant",
+    "qdrant_edge": "qdrant",
     "textual": "tui",
     "matplotlib": "plots",
     "av": "media",

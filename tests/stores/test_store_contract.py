@@ -1,9 +1,12 @@
-"""One contract for every VectorStore: embedded LanceDB and Qdrant local mode (disk, memory).
+"""One contract for every VectorStore: embedded LanceDB, the embedded Qdrant engine
+(qdrant-edge, ``qdrant+local:///dir/name``) and qdrant-client in memory (the client code path a
+Qdrant server gets).
 
 Everything :class:`vtrsearch.Index` relies on is checked on each backend, then Index end to
-end. Qdrant searches here are exact: local mode is brute force (and the store would pass
-``exact=True`` to a server, which the fixture sets to document it). Qdrant-only behaviour
-(URIs, retries, unreachable server, shared local client, payload indexes) is at the end.
+end. Qdrant searches here are exact: in-memory mode is brute force, and the fixture passes
+``exact=True``, which the embedded engine (and a server) honour. Qdrant-only behaviour (URIs,
+retries, unreachable server, payload indexes) is at the end; settings, the embedded engine's
+folder and the legacy layout are in ``test_qdrant_settings.py`` and ``test_qdrant_edge.py``.
 """
 
 from __future__ import annotations
@@ -334,7 +337,7 @@ def test_unreachable_server_is_one_clear_error_in_bounded_time(monkeypatch):
     assert f"http://127.0.0.1:{port}" in message and "unavailable" in message
     assert "sekrit" not in message and "sekrit" not in repr(err.value)
     store = open_store(f"qdrant+https://127.0.0.1:{port}/x", api_key="other-sekrit", timeout=1)
-    assert "sekrit" not in repr(store) and "sekrit" not in repr(store._conn)
+    assert "sekrit" not in repr(store) and "sekrit" not in repr(store._engine.conn)
     with pytest.raises(StoreUnavailableError) as err:
         store.count("videos")
     assert "sekrit" not in str(err.value) and f"https://127.0.0.1:{port}" in str(err.value)
@@ -344,7 +347,7 @@ def test_transient_errors_are_retried_others_raised_at_once():
     import httpx
     from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-    conn = open_store(f"qdrant://127.0.0.1:{_closed_port()}/x", timeout=5)._conn
+    conn = open_store(f"qdrant://127.0.0.1:{_closed_port()}/x", timeout=5)._engine.conn
     calls = []
 
     def flaky():
@@ -381,7 +384,13 @@ def test_transient_errors_are_retried_others_raised_at_once():
             "https://q.example.com:443/pre/fix",
             "my-idx",
         ),
-        ("qdrant+local://:memory:/m", "qdrant local mode :memory:", "m"),
+        ("qdrant+local://:memory:/m", "qdrant-client in memory", "m"),
+        (
+            "qdrant+local:///data/idx/my_index",
+            "embedded Qdrant (qdrant-edge) in /data/idx/my_index",
+            "my_index",
+        ),
+        ("qdrant+legacy:///data/idx/old", "qdrant-client local mode /data/idx", "old"),
     ],
 )
 def test_uri_forms(uri, display, name):
@@ -410,8 +419,8 @@ def test_deterministic_ids_and_server_side_setup(monkeypatch):
     assert str(uuid.UUID(point_id("video1"))) == point_id("video1")
     s = open_store(f"qdrant+local://:memory:/p{uuid.uuid4().hex[:8]}", exact=True)
     calls = []
-    monkeypatch.setattr(s, "_local", False)  # pretend to be a server: indexes are created
-    real = s._conn.call
+    monkeypatch.setattr(s._engine, "server", True)  # pretend to be a server: indexes are made
+    real = s._engine.conn.call
 
     def spy(what, fn, *args, **kwargs):
         if getattr(fn, "__name__", "") == "create_payload_index":
@@ -419,7 +428,7 @@ def test_deterministic_ids_and_server_side_setup(monkeypatch):
             return None
         return real(what, fn, *args, **kwargs)
 
-    monkeypatch.setattr(s._conn, "call", spy)
+    monkeypatch.setattr(s._engine.conn, "call", spy)
     s.create_table("videos", videos_schema(4), "video_id", indexed=("category", "split"))
     s.create_table(
         "captions",
@@ -439,22 +448,25 @@ def test_deterministic_ids_and_server_side_setup(monkeypatch):
     server = open_store(
         f"qdrant://127.0.0.1:{_closed_port()}/x", exact=True, write_ordering="strong"
     )
-    assert server._search_kw["search_params"].exact is True
-    assert server._write["ordering"].value == "strong"
-    with pytest.raises(ValueError):
+    assert server._engine._search_kw()["search_params"].exact is True
+    assert server._engine._write["ordering"].value == "strong"
+    with pytest.raises(ValueError, match="write_ordering"):
         open_store(f"qdrant://127.0.0.1:{_closed_port()}/x", write_ordering="sometimes")
 
 
-def test_local_path_opened_twice_shares_one_client(tmp_path):
+def test_local_path_opened_twice_shares_the_engine(tmp_path):
+    """Two handles in one process share the embedded engine's shards; another index in the
+    same parent folder is independent."""
     uri = f"qdrant+local://{tmp_path}/q/idx"
     a = Index.create(uri, dim=4)
     b = Index.open(uri)
-    assert a.store._conn.client is b.store._conn.client
     a.add_videos(["v"], np.ones((1, 4)), categories=[0])
     b.refresh()
     assert len(b) == 1
-    other = Index.create(f"qdrant+local://{tmp_path}/q/second", dim=4)  # same dir, other index
+    other = Index.create(f"qdrant+local://{tmp_path}/q/second", dim=4)  # same parent folder
     assert len(other) == 0 and len(b) == 1
+    a.store.close()
+    assert len(b) == 1 and b.search(np.ones(4), k=1)[0].video_id == "v"  # b still works
 
 
 def test_interrupted_ingest_into_qdrant_reruns_to_completion(synthetic_root, tmp_path):

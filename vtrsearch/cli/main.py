@@ -184,7 +184,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from ..tables import format_table
 
     index = Index.open(args.index)
+    storage = index.storage()
+    settings = ", ".join(
+        f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+        for k, v in storage.get("settings", {}).items()
+    )
     print(f"index:          {index.uri}")
+    print(f"store:          {storage['engine']}")
+    if settings:
+        print(f"store settings: {settings}")
     print(f"videos:         {len(index)}")
     print(f"captions:       {index.store.count('captions')}")
     print(f"dim:            {index.dim}")

@@ -16,11 +16,13 @@ from ..errors import (
     DimensionMismatchError,
     IndexExistsError,
     IndexNotFoundError,
+    LegacyLayoutError,
     UnknownSplitError,
 )
 from ..filters import Filter
 from ..results import Hit, Video
-from ..stores import UriKind, VectorStore, open_store, uri_kind
+from ..stores import VectorStore, legacy_layout, open_store
+from ..stores.uri import missing_local_index
 from .captions import caption_order_key, first_caption_per_video
 from .gallery import POOLS, Gallery
 from .gallery_loader import load_gallery, table_versions
@@ -76,6 +78,13 @@ def _new_metadata(
 ProgressFn = Callable[[int, int], None]
 
 
+def _refuse_legacy(uri: str | Path) -> None:
+    """An old-layout ``qdrant+local`` index is neither opened nor shadowed by a new one."""
+    message = legacy_layout(uri)
+    if message:
+        raise LegacyLayoutError(message)
+
+
 class Index(QueryMixin, MomentsMixin):
     """A text-to-video search index stored in LanceDB (default) or Qdrant.
 
@@ -120,6 +129,9 @@ class Index(QueryMixin, MomentsMixin):
             encoder: spec of the query text encoder, recorded so :meth:`open` rebuilds it.
             categories: id -> name map (or names in id order); default: the 20 MSR-VTT ones.
             exist_ok: return the existing index when it has the same ``dim`` instead of failing.
+            **store_options: options of the store, e.g. for Qdrant ``api_key``, ``timeout``
+                and the settings of :class:`~vtrsearch.stores.qdrant.QdrantSettings`
+                (``shards=6``, ``replicas=2``, ``quantization="int8"``, ...).
         """
         if int(dim) <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
@@ -128,6 +140,7 @@ class Index(QueryMixin, MomentsMixin):
 
             encoder = canonical_spec(encoder)
             check_space(encoder, feature_model)
+        _refuse_legacy(uri)
         store = open_store(uri, **store_options)
         with store.write_lock():  # two creators never interleave; a half-made index is finished
             existing = store.get_metadata() if store.exists() else {}
@@ -156,17 +169,20 @@ class Index(QueryMixin, MomentsMixin):
 
     @classmethod
     def open(cls, uri: str | Path, **store_options: Any) -> Index:
-        """Open an existing index.
+        """Open an existing index (opening creates nothing).
 
         Raises:
-            IndexNotFoundError: nothing is there, or only a half-made index (a create that
-                was killed; ``Index.create(uri, ..., exist_ok=True)`` finishes it).
+            IndexNotFoundError: nothing is there (a local path that does not exist is an
+                error, not a new empty folder), or only a half-made index (a create that was
+                killed; ``Index.create(uri, ..., exist_ok=True)`` finishes it).
         """
-        if uri_kind(uri) is UriKind.LANCE_DIR and not Path(uri).exists():
+        if missing_local_index(uri) is not None:
             raise IndexNotFoundError(f"no vtrsearch index at {uri} (the path does not exist)")
+        _refuse_legacy(uri)
         store = open_store(uri, **store_options)
         meta = store.get_metadata() if store.exists() else {}
         if not meta:
+            store.close()
             raise IndexNotFoundError(
                 f"no vtrsearch index at {uri}; create one with Index.create or `vtrsearch ingest`"
             )
@@ -217,6 +233,10 @@ class Index(QueryMixin, MomentsMixin):
     def metadata(self) -> dict[str, Any]:
         """A copy of the index metadata."""
         return dict(self._meta)
+
+    def storage(self) -> dict[str, Any]:
+        """The store's engine and settings (e.g. a Qdrant cluster's shards and replicas)."""
+        return self.store.describe()
 
     def set_metadata(self, **values: Any) -> None:
         """Merge ``values`` into the stored metadata."""

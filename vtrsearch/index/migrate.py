@@ -33,6 +33,7 @@ import pyarrow as pa
 from ..errors import IndexExistsError, IndexNotFoundError, VtrsearchError
 from ..filters import Filter
 from ..stores import VectorStore, open_store
+from ..stores.uri import missing_local_index
 from .schema import (
     CAPTION_KEY,
     CAPTION_VECTORS_PREFIX,
@@ -152,6 +153,8 @@ def migrate_index(
     if not isinstance(src_uri, VectorStore) and str(src_uri) == str(dst_uri):
         raise ValueError("source and destination are the same URI")
     started = time.monotonic()
+    if not isinstance(src_uri, VectorStore) and missing_local_index(src_uri) is not None:
+        raise IndexNotFoundError(f"no vtrsearch index at {src_uri} (the path does not exist)")
     src = _open(src_uri, src_options)
     if not src.exists():
         raise IndexNotFoundError(f"no vtrsearch index at {src.uri}")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..filters import Filter
+from ..filters import Filter, In
 
 #: Name of the similarity column added to search results (higher is more similar).
 SCORE = "_score"
@@ -161,6 +161,57 @@ class VectorStore(ABC):
         calls this for ``via_store`` searches and comparisons.
         """
 
+    def search_groups(
+        self,
+        name: str,
+        vector: np.ndarray,
+        k: int,
+        group_by: str,
+        group_size: int = 1,
+        where: Filter | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """The best ``k`` groups of rows sharing the value of ``group_by``, at most
+        ``group_size`` rows each, by the store's own engine (e.g. moments per video).
+
+        Rows come group by group (the group of the best row first), best first within a
+        group, with the selected ``columns`` plus :data:`SCORE`. The default asks
+        :meth:`search` for more and more rows until the ``k`` best groups are known with all
+        their members (up to ``group_size``, checked with :meth:`count`); Qdrant servers
+        group on the server (``query_points_groups``).
+        """
+        wanted = sorted({*columns, group_by}) if columns is not None else None
+        total = self.count(name, where)
+        limit = max(1, k) * max(1, group_size) * 2
+        sizes: dict[object, int] = {}
+        while True:
+            n = min(limit, max(total, 1))
+            rows = self.search(name, vector, n, where, columns=wanted)
+            groups: dict[object, list[int]] = {}
+            for i, value in enumerate(rows[group_by].to_pylist()):
+                members = groups.setdefault(value, [])
+                if len(members) < group_size:
+                    members.append(i)
+            top = list(groups.items())[: max(0, k)]
+            if n >= total:
+                break
+            if len(top) >= k:  # the k best groups are known; are their members?
+                for value, members in top:
+                    if len(members) < group_size and value not in sizes:
+                        same = Filter(
+                            (*where.conditions, In(group_by, (value,)))
+                            if where
+                            else (In(group_by, (value,)),)
+                        )
+                        sizes[value] = self.count(name, same)
+                if all(len(m) >= min(group_size, sizes.get(v, group_size)) for v, m in top):
+                    break
+            limit *= 4
+        picks = [i for _, members in top for i in members]
+        out = rows.take(pa.array(picks, pa.int64()))
+        keep = list(columns) if columns is not None else out.column_names[:-1]
+        return out.select([*keep, SCORE])
+
     @abstractmethod
     def count(self, name: str, where: Filter | None = None) -> int:
         """Number of rows of ``name`` matching ``where``."""
@@ -188,6 +239,15 @@ class VectorStore(ABC):
         hash of its key) need none; the default is a no-op.
         """
         return nullcontext()
+
+    def optimize(self, name: str) -> bool:
+        """Build ``name``'s search index now where the store does not do it by itself
+        (the embedded Qdrant engine); ``False`` when nothing was done."""
+        return False
+
+    def describe(self) -> dict[str, Any]:
+        """What the store is and its settings (shown by ``vtrsearch info``)."""
+        return {"engine": type(self).__name__, "settings": {}}
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (optional)."""

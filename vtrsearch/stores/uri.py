@@ -5,9 +5,15 @@ Every other module asks :func:`uri_kind` (or the helpers below) instead of testi
 * a plain path (``./msrvtt-index``, ``/data/idx``): embedded LanceDB in that directory;
 * ``s3://``, ``gs://``, ``az://`` (any other ``scheme://`` that is not Qdrant): LanceDB on an
   object store;
-* ``qdrant://``, ``qdrant+http://``, ``qdrant+https://``: a Qdrant server or cluster;
-* ``qdrant+local:///dir/name``: qdrant-client local mode on disk; ``qdrant+local://:memory:/name``
-  in memory.
+* ``qdrant://``, ``qdrant+http://``, ``qdrant+https://``: a Qdrant server or cluster, with
+  optional settings as a query string (``qdrant://node1:6333/msrvtt?shards=6&replicas=2``,
+  parsed by :mod:`vtrsearch.stores.qdrant.connection`);
+* ``qdrant+local:///dir/name``: the embedded Qdrant engine (qdrant-edge) in the folder
+  ``/dir/name``, which is the index's own folder, as for LanceDB;
+  ``qdrant+local://:memory:/name``: qdrant-client's in-memory mode (one per process);
+* ``qdrant+legacy:///dir/name``: an index written by vtrsearch's earlier ``qdrant+local``
+  (qdrant-client local mode, files in ``/dir``); opened only to migrate it, since that format
+  unpickles what it reads.
 """
 
 from __future__ import annotations
@@ -15,10 +21,18 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-__all__ = ["UriKind", "display_name", "is_qdrant_uri", "local_dir", "uri_kind"]
+__all__ = [
+    "UriKind",
+    "display_name",
+    "is_qdrant_uri",
+    "local_dir",
+    "missing_local_index",
+    "uri_kind",
+]
 
 QDRANT_SERVER_SCHEMES = ("qdrant", "qdrant+http", "qdrant+https")
 QDRANT_LOCAL_SCHEME = "qdrant+local"
+QDRANT_LEGACY_SCHEME = "qdrant+legacy"
 MEMORY = ":memory:"
 
 
@@ -30,6 +44,7 @@ class UriKind(str, Enum):
     QDRANT_SERVER = "qdrant-server"
     QDRANT_LOCAL = "qdrant-local"
     QDRANT_MEMORY = "qdrant-memory"
+    QDRANT_LEGACY = "qdrant-legacy"
 
 
 def _scheme(uri: str) -> str | None:
@@ -48,23 +63,55 @@ def uri_kind(uri: str | Path) -> UriKind:
     if scheme == QDRANT_LOCAL_SCHEME:
         rest = text.split("://", 1)[1]
         return UriKind.QDRANT_MEMORY if rest.startswith(MEMORY) else UriKind.QDRANT_LOCAL
+    if scheme == QDRANT_LEGACY_SCHEME:
+        return UriKind.QDRANT_LEGACY
     return UriKind.LANCE_REMOTE
 
 
 def is_qdrant_uri(uri: str | Path) -> bool:
     """Whether ``uri`` names a Qdrant store (server, local mode or in memory)."""
-    return uri_kind(uri) in (UriKind.QDRANT_SERVER, UriKind.QDRANT_LOCAL, UriKind.QDRANT_MEMORY)
+    return uri_kind(uri) in (
+        UriKind.QDRANT_SERVER,
+        UriKind.QDRANT_LOCAL,
+        UriKind.QDRANT_MEMORY,
+        UriKind.QDRANT_LEGACY,
+    )
+
+
+def _local_path(uri: str | Path) -> str:
+    """The path part of a ``qdrant+local://`` or ``qdrant+legacy://`` URI (no query)."""
+    return str(uri).split("://", 1)[1].partition("?")[0]
 
 
 def local_dir(uri: str | Path) -> Path | None:
-    """The folder on this machine that holds the index's files, or ``None`` (remote, memory)."""
+    """The folder on this machine that holds the index's files, or ``None`` (remote, memory).
+
+    For ``qdrant+local:///dir/name`` that is ``/dir/name`` itself; for a legacy
+    ``qdrant+legacy:///dir/name`` it is ``/dir`` (where qdrant-client local mode wrote).
+    """
     kind = uri_kind(uri)
     if kind is UriKind.LANCE_DIR:
         return Path(str(uri)).expanduser()
     if kind is UriKind.QDRANT_LOCAL:
-        folder, _, _ = str(uri).split("://", 1)[1].rpartition("/")
-        return Path(folder) if folder else None
+        path = _local_path(uri)
+        return Path(path).expanduser() if path.strip("/") else None
+    if kind is UriKind.QDRANT_LEGACY:
+        folder = _local_path(uri).rpartition("/")[0]
+        return Path(folder).expanduser() if folder else None
     return None
+
+
+def missing_local_index(uri: str | Path) -> Path | None:
+    """The folder a LanceDB ``uri`` names when it does not exist (else ``None``).
+
+    Read-only operations check this before opening the store, because LanceDB's ``connect``
+    makes the folder. (The ``qdrant+local`` store creates nothing until its first write, and
+    recognises the legacy layout, so it needs no such check.)
+    """
+    if uri_kind(uri) is not UriKind.LANCE_DIR:
+        return None
+    folder = local_dir(uri)
+    return folder if folder is not None and not folder.exists() else None
 
 
 def display_name(uri: str | Path) -> str:

@@ -1,7 +1,10 @@
-"""Qdrant behind the :class:`~vtrsearch.stores.VectorStore` interface (server or local mode)."""
+"""Qdrant behind the :class:`~vtrsearch.stores.VectorStore` interface: a server or cluster
+(qdrant-client), the embedded engine (qdrant-edge) or qdrant-client's in-memory mode."""
 
 from __future__ import annotations
 
-from .store import QdrantStore, point_id
+from .codec import point_id
+from .settings import QdrantSettings
+from .store import QdrantStore
 
-__all__ = ["QdrantStore", "point_id"]
+__all__ = ["QdrantSettings", "QdrantStore", "point_id"]

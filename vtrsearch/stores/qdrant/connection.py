@@ -1,75 +1,120 @@
-"""Talking to Qdrant: URIs, clients (shared in local mode), bounded retries, conversions.
+"""Talking to Qdrant: URIs (with their settings), clients, bounded retries.
 
-Kept apart from :mod:`.qdrant` (the table layout) so each stays small. ``qdrant_client`` is
-imported only when a connection is made.
+``qdrant_client`` is imported only when a connection is made. The embedded engine
+(``qdrant+local``) does not use a client; see :mod:`.edge`.
 """
 
 from __future__ import annotations
 
 import atexit
-import base64
 import math
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import pyarrow as pa
+from urllib.parse import parse_qsl
 
 from ...errors import StoreUnavailableError
-from ...filters import Filter
-from ..arrow import vector_array
-from ..base import typed_conditions
-from ..uri import QDRANT_LOCAL_SCHEME, QDRANT_SERVER_SCHEMES
+from ..uri import QDRANT_LEGACY_SCHEME, QDRANT_LOCAL_SCHEME, QDRANT_SERVER_SCHEMES
+from .settings import QdrantSettings, is_setting, known_settings, settings_from
 
 DEFAULT_PORT = 6333
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_SECRETS = ("api_key", "apikey", "api-key", "key", "password", "token")
 _local_lock = threading.Lock()
 _local_clients: dict[str, list[Any]] = {}  # path -> [client, handles, lock]
 
 
 @dataclass(frozen=True)
 class QdrantLocation:
-    """A parsed Qdrant URI (never holds credentials)."""
+    """A parsed Qdrant URI (never holds credentials).
 
-    mode: str  # "http", "https" or "local"
+    ``mode`` is ``"http"``/``"https"`` (a server), ``"edge"`` (the embedded engine, ``path``
+    is the index's folder), ``"memory"`` (qdrant-client in memory) or ``"legacy"``
+    (qdrant-client local mode, ``path`` is the folder it wrote to).
+    """
+
+    mode: str
     name: str
     host: str = ""
     port: int = DEFAULT_PORT
     prefix: str | None = None
-    path: str | None = None  # local mode: a directory or ":memory:"
+    path: str | None = None
+    settings: QdrantSettings = QdrantSettings()
+
+    @property
+    def server(self) -> bool:
+        """Whether this is a Qdrant server (or cluster)."""
+        return self.mode in ("http", "https")
 
     @property
     def display(self) -> str:
         """Where it is, for messages."""
-        if self.mode == "local":
-            return f"qdrant local mode {self.path}"
+        if self.mode == "edge":
+            return f"embedded Qdrant (qdrant-edge) in {self.path}"
+        if self.mode == "memory":
+            return "qdrant-client in memory"
+        if self.mode == "legacy":
+            return f"qdrant-client local mode {self.path}"
         prefix = f"/{self.prefix}" if self.prefix else ""
         return f"{self.mode}://{self.host}:{self.port}{prefix}"
 
 
+def _query(uri: str, query: str) -> QdrantSettings:
+    """The settings in a URI query string (``shards=6&replicas=2``)."""
+    if not query:
+        return QdrantSettings()
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        raise ValueError(f"malformed query string in Qdrant URI: {query!r}") from None
+    seen: dict[str, str] = {}
+    for key, value in pairs:
+        if key.lower() in _SECRETS:
+            raise ValueError(
+                "credentials are not accepted in a Qdrant URI; pass api_key= or set QDRANT_API_KEY"
+            )
+        if not is_setting(key):
+            raise ValueError(
+                f"unknown Qdrant URI setting {key!r}; known: {', '.join(known_settings())}"
+            )
+        if key in seen:
+            raise ValueError(f"Qdrant URI setting {key!r} is given twice")
+        seen[key] = value
+    return settings_from(seen, where=" in the URI")
+
+
 def parse_uri(uri: str) -> QdrantLocation:
-    """Parse ``qdrant[+http|+https]://host[:port][/prefix]/name`` or ``qdrant+local://dir/name``.
+    """Parse a Qdrant URI (see :mod:`vtrsearch.stores.uri` for the forms).
+
+    Server URIs ``qdrant[+http|+https]://host[:port][/prefix]/name[?setting=value&...]``;
+    ``qdrant+local:///dir/name`` (the index folder ``/dir/name``), ``qdrant+local://:memory:/name``
+    and ``qdrant+legacy:///dir/name`` take settings too, those a server alone has excepted.
 
     Raises:
-        ValueError: malformed URI, a bad index name, or credentials inside the URI (the
-            message never repeats them).
+        ValueError: malformed URI, a bad index name, an unknown or bad setting, or credentials
+            inside the URI (the message never repeats them).
     """
     scheme, sep, rest = uri.partition("://")
     if not sep:
         raise ValueError(f"not a Qdrant URI: {uri!r} (expected qdrant://host:port/name)")
-    if scheme == QDRANT_LOCAL_SCHEME:
-        folder, _, name = rest.rpartition("/")
+    rest, _, query = rest.partition("?")
+    if scheme in (QDRANT_LOCAL_SCHEME, QDRANT_LEGACY_SCHEME):
+        folder, _, name = rest.rstrip("/").rpartition("/")
         if not folder:
-            raise ValueError(f"{uri!r}: expected qdrant+local:///dir/name or :memory:/name")
-        path = ":memory:" if folder == ":memory:" else str(Path(folder).resolve())
-        location = QdrantLocation("local", name, path=path)
+            raise ValueError(f"{uri!r}: expected {scheme}:///dir/name or {scheme}://:memory:/name")
+        if folder == ":memory:":
+            location = QdrantLocation("memory", name, path=":memory:")
+        elif scheme == QDRANT_LEGACY_SCHEME:
+            location = QdrantLocation("legacy", name, path=str(Path(folder).expanduser().resolve()))
+        else:
+            path = Path(rest.rstrip("/")).expanduser().resolve()
+            location = QdrantLocation("edge", name, path=str(path))
     elif scheme in QDRANT_SERVER_SCHEMES:
         netloc, _, path = rest.partition("/")
         if "@" in netloc:
@@ -93,7 +138,16 @@ def parse_uri(uri: str) -> QdrantLocation:
         raise ValueError(f"unknown Qdrant URI scheme {scheme!r} in {uri!r}")
     if not _NAME.match(location.name):
         raise ValueError(f"invalid index name {location.name!r} (letters, digits, '_', '-')")
-    return location
+    settings = _query(uri, query)
+    return QdrantLocation(
+        location.mode,
+        location.name,
+        location.host,
+        location.port,
+        location.prefix,
+        location.path,
+        settings,
+    )
 
 
 def _transient(exc: BaseException) -> bool:
@@ -111,17 +165,16 @@ def _transient(exc: BaseException) -> bool:
 class QdrantConnection:
     """One client plus the retry policy.
 
-    In local mode all connections to one directory share one client (qdrant-client allows a
-    single client per directory and process); it is closed with its last connection. The
-    ``:memory:`` storage is shared by the whole process and never closed.
+    In memory and legacy local mode all connections to one storage share one client
+    (qdrant-client allows a single client per directory and process); a legacy client is
+    closed with its last connection. The ``:memory:`` storage is shared by the whole process
+    and never closed.
 
     Args:
         location: where to connect.
         api_key: API key for a server (default: ``QDRANT_API_KEY``); never logged.
         timeout: seconds one call may spend retrying transient failures; also the HTTP
             timeout of each request.
-        consistency: read consistency on replicated clusters (``"majority"``, ``"quorum"``,
-            ``"all"`` or a number of replicas).
     """
 
     def __init__(
@@ -130,12 +183,10 @@ class QdrantConnection:
         *,
         api_key: str | None = None,
         timeout: float = 10.0,
-        consistency: int | str | None = None,
     ):
         self.location = location
         self.timeout = float(timeout)
-        self.local = location.mode == "local"
-        self.read_kw: dict[str, Any] = {}
+        self.local = not location.server
         self._secret: str | None = None
         self._closed = False
         if self.local:
@@ -156,8 +207,6 @@ class QdrantConnection:
             timeout=max(1, math.ceil(self.timeout)),
             check_compatibility=False,  # would be a hidden request at construction
         )
-        if consistency is not None:
-            self.read_kw = {"consistency": consistency}
 
     def __repr__(self) -> str:
         return f"QdrantConnection({self.location.display!r})"
@@ -249,73 +298,3 @@ def _close_local(path: str) -> None:
         if entry[1] <= 0:
             del _local_clients[path]
             entry[0].close()
-
-
-def to_qdrant_filter(where: Filter | None, schema: pa.Schema) -> tuple[bool, Any]:
-    """``(matches_nothing, models.Filter | None)`` for ``where`` on a table of ``schema``.
-
-    Values are typed payload matches (``MatchAny`` on keyword/integer fields, exact ranges for
-    floats), never text: a quote or ``OR`` in a value is just part of the value.
-    """
-    from qdrant_client import models as m
-
-    conditions = typed_conditions(where, schema)
-    if conditions is None:
-        return True, None
-    must: list[Any] = []
-    for column, kind, values in conditions:
-        if pa.types.is_floating(kind):
-            ranges = [m.FieldCondition(key=column, range=m.Range(gte=v, lte=v)) for v in values]
-            must.append(m.Filter(should=ranges))
-        elif pa.types.is_boolean(kind):
-            same = [m.FieldCondition(key=column, match=m.MatchValue(value=v)) for v in values]
-            must.append(m.Filter(should=same))
-        else:
-            must.append(m.FieldCondition(key=column, match=m.MatchAny(any=list(values))))
-    return False, (m.Filter(must=must) if must else None)
-
-
-def vector_matrix(column: pa.ChunkedArray, dim: int) -> np.ndarray:
-    """A vector column as a float32 (n, dim) matrix (``flatten`` honours slices)."""
-    flat = column.combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return flat.astype(np.float32, copy=False).reshape(-1, dim)
-
-
-def is_not_found(exc: Exception) -> bool:
-    """A missing collection: HTTP 404 on a server, ``ValueError`` in local mode."""
-    return getattr(exc, "status_code", None) == 404 or (
-        isinstance(exc, ValueError) and "not found" in str(exc)
-    )
-
-
-def is_binary(kind: pa.DataType) -> bool:
-    """Binary columns travel as base64 text in payloads (JSON has no bytes)."""
-    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
-
-
-def payload_rows(table: pa.Table) -> list[dict[str, Any]]:
-    """Rows of ``table`` as JSON-safe payload dicts (binary columns base64-encoded)."""
-    rows = table.to_pylist()
-    binary = [f.name for f in table.schema if is_binary(f.type)]
-    for row in rows:
-        for name in binary:
-            if row[name] is not None:
-                row[name] = base64.b64encode(row[name]).decode("ascii")
-    return rows
-
-
-def points_to_arrow(points: Sequence[Any], schema: pa.Schema, columns: list[str]) -> pa.Table:
-    """Points (records or scored points) as an Arrow table of ``columns``, typed by ``schema``."""
-    arrays = []
-    for col in columns:
-        field = schema.field(col)
-        if col == "vector":
-            dim = field.type.list_size
-            mat = np.asarray([p.vector for p in points], dtype=np.float32).reshape(-1, dim)
-            arrays.append(vector_array(mat).cast(field.type))
-        else:
-            values = [p.payload.get(col) for p in points]
-            if is_binary(field.type):
-                values = [None if v is None else base64.b64decode(v) for v in values]
-            arrays.append(pa.array(values, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=pa.schema([schema.field(c) for c in columns]))
