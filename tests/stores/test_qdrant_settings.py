@@ -129,7 +129,7 @@ def test_secrets_and_impossible_combinations_are_refused():
 
 def test_the_client_gets_the_cluster_settings_as_qdrant_models(cluster, rng):
     name, calls = cluster
-    index = Index.create(f"qdrant://node1:6333/{name}?{CLUSTER}", dim=DIM)
+    index = Index.create(f"qdrant://node1:6333/{name}?{CLUSTER}", dim=DIM, gallery="store")
     creates = {
         kw["collection_name"].split("__")[1]: kw for kw in _calls(calls, "create_collection")
     }
@@ -169,18 +169,23 @@ def test_the_client_gets_the_cluster_settings_as_qdrant_models(cluster, rng):
         assert kw["wait"] is True and kw["ordering"] == m.WriteOrdering.STRONG
 
     calls.clear()
-    hits = index.search_store(unit(rng.normal(size=DIM)), k=3, categories=[0])
-    assert len(hits) == 3
+    hits = index.search(unit(rng.normal(size=DIM)), k=3, categories=[0])
+    moments = index.search_moments(unit(rng.normal(size=DIM)), k=2, per_video=2)
+    assert len(hits) == 3 and [mo.video_id for mo in moments] == ["v1", "v1"]
     want = m.SearchParams(
         hnsw_ef=128,
         exact=False,
         quantization=m.QuantizationSearchParams(rescore=True, oversampling=2.0),
     )
-    for kw in _calls(calls, "query_points"):
+    searches = _calls(calls, "query_points") + _calls(calls, "query_points_groups")
+    assert len(_calls(calls, "query_points_groups")) == 2  # best moments of hits, moments
+    for kw in searches:
         assert kw["search_params"] == want
         assert kw["consistency"] == m.ReadConsistencyType.MAJORITY
     for kw in _calls(calls, "scroll") + _calls(calls, "retrieve"):
         assert kw["consistency"] == m.ReadConsistencyType.MAJORITY
+    groups = _calls(calls, "query_points_groups")[-1]
+    assert (groups["group_by"], groups["group_size"], groups["limit"]) == ("video_id", 2, 2)
 
 
 def test_settings_are_stored_with_the_index_and_shown_by_info(cluster, capsys):
@@ -218,7 +223,7 @@ def test_migrate_into_a_cluster_uri(cluster, tmp_path, rng, capsys):
     assert "migrated" in capsys.readouterr().out
     for kw in _calls(calls, "create_collection"):
         assert (kw["shard_number"], kw["replication_factor"]) == (6, 2)
-    copy = Index.open(f"qdrant://node1:6333/{name}")
+    copy = Index.open(f"qdrant://node1:6333/{name}", gallery="store")
     assert copy.metadata == src.metadata and "shard_number" not in copy.metadata
     assert copy.storage()["settings"] == {"shard_number": 6, "replication_factor": 2}
     q = vectors[5]

@@ -41,6 +41,7 @@ from .schema import (
     vectors_from_column,
     videos_schema,
 )
+from .store_gallery import StoreGalleryMixin
 from .text_queries import QueryMixin
 
 FORMAT_VERSION = 1
@@ -85,17 +86,30 @@ def _refuse_legacy(uri: str | Path) -> None:
         raise LegacyLayoutError(message)
 
 
-class Index(QueryMixin, MomentsMixin):
+class Index(QueryMixin, StoreGalleryMixin, MomentsMixin):
     """A text-to-video search index stored in LanceDB (default) or Qdrant.
 
     Create one with :meth:`create`, reopen it with :meth:`open`; everything needed to use it
     (dimension, feature model, categories, query encoder) is stored with it.
+
+    Searches run exactly on an in-memory gallery of the video (and segment) vectors, or on
+    the store's own engine (a Qdrant cluster's HNSW, ...) when the gallery would not fit:
+    ``gallery="auto"`` (default) keeps it in memory while its vectors take at most
+    ``gallery_budget`` bytes (default: a quarter of the machine's RAM), ``"memory"`` always,
+    ``"store"`` never (see :mod:`vtrsearch.index.store_gallery`).
     """
 
     refresh_interval: float = 1.0
     """Seconds between checks for writes made by other processes."""
 
-    def __init__(self, store: VectorStore, metadata: Mapping[str, Any]):
+    def __init__(
+        self,
+        store: VectorStore,
+        metadata: Mapping[str, Any],
+        *,
+        gallery: str = "auto",
+        gallery_budget: int | None = None,
+    ):
         self.store = store
         self._meta = dict(metadata)
         self.category_map = CategoryMap.from_json(self._meta["categories"])
@@ -106,6 +120,7 @@ class Index(QueryMixin, MomentsMixin):
         self._first_caps: dict[str, str] | None = None
         self._first_caps_version: Any = None
         self._first_caps_checked = 0.0
+        self._init_gallery_mode(gallery, gallery_budget)
 
     # lifecycle ----------------------------------------------------------------------------
     @classmethod
@@ -118,6 +133,8 @@ class Index(QueryMixin, MomentsMixin):
         encoder: str | None = None,
         categories: Mapping[int, str] | Sequence[str] | None = None,
         exist_ok: bool = False,
+        gallery: str = "auto",
+        gallery_budget: int | None = None,
         **store_options: Any,
     ) -> Index:
         """Create an empty index at ``uri``.
@@ -129,6 +146,8 @@ class Index(QueryMixin, MomentsMixin):
             encoder: spec of the query text encoder, recorded so :meth:`open` rebuilds it.
             categories: id -> name map (or names in id order); default: the 20 MSR-VTT ones.
             exist_ok: return the existing index when it has the same ``dim`` instead of failing.
+            gallery: ``"auto"``, ``"memory"`` or ``"store"``: where searches run (see the class).
+            gallery_budget: bytes of vectors the gallery may take in memory (``"auto"``).
             **store_options: options of the store, e.g. for Qdrant ``api_key``, ``timeout``
                 and the settings of :class:`~vtrsearch.stores.qdrant.QdrantSettings`
                 (``shards=6``, ``replicas=2``, ``quantization="int8"``, ...).
@@ -147,7 +166,7 @@ class Index(QueryMixin, MomentsMixin):
             if _is_complete(existing):
                 if not exist_ok:
                     raise IndexExistsError(f"an index already exists at {uri}")
-                index = cls(store, existing)
+                index = cls(store, existing, gallery=gallery, gallery_budget=gallery_budget)
                 if index.dim != int(dim):
                     raise DimensionMismatchError(
                         f"index at {uri} has dim {index.dim}, asked for dim {dim}"
@@ -165,11 +184,20 @@ class Index(QueryMixin, MomentsMixin):
             ):
                 store.create_table(name, schema, key, indexed=PAYLOAD_INDEXES[name])
             store.set_metadata(meta)  # one write, last: its presence marks a complete index
-        return cls(store, meta)
+        return cls(store, meta, gallery=gallery, gallery_budget=gallery_budget)
 
     @classmethod
-    def open(cls, uri: str | Path, **store_options: Any) -> Index:
+    def open(
+        cls,
+        uri: str | Path,
+        *,
+        gallery: str = "auto",
+        gallery_budget: int | None = None,
+        **store_options: Any,
+    ) -> Index:
         """Open an existing index (opening creates nothing).
+
+        ``gallery``/``gallery_budget`` and ``store_options`` as in :meth:`create`.
 
         Raises:
             IndexNotFoundError: nothing is there (a local path that does not exist is an
@@ -197,7 +225,7 @@ class Index(QueryMixin, MomentsMixin):
             raise IndexNotFoundError(
                 f"the index at {uri} is damaged: its videos or captions table is missing"
             )
-        return cls(store, meta)
+        return cls(store, meta, gallery=gallery, gallery_budget=gallery_budget)
 
     @property
     def uri(self) -> str:
@@ -357,19 +385,28 @@ class Index(QueryMixin, MomentsMixin):
         self._get_matrix()
 
     def __len__(self) -> int:
+        if self.searches_on_store:
+            return self.store.count(VIDEOS)
         return len(self._get_matrix())
 
     def __contains__(self, video_id: object) -> bool:
+        if self.searches_on_store:
+            return self._store_contains(str(video_id))
         return self._get_matrix().row(str(video_id)) is not None
 
     def categories(self) -> list[Category]:
         """The index's categories with the number of videos in each."""
-        values, counts = np.unique(self._get_matrix().category, return_counts=True)
-        count = dict(zip(values.tolist(), counts.tolist(), strict=True))
+        if self.searches_on_store:
+            count = self._store_category_counts()
+        else:
+            values, counts = np.unique(self._get_matrix().category, return_counts=True)
+            count = dict(zip(values.tolist(), counts.tolist(), strict=True))
         return [Category(cid, name, count.get(cid, 0)) for cid, name in self.category_map.items()]
 
     def splits(self) -> dict[str, int]:
         """Split name -> number of videos."""
+        if self.searches_on_store:
+            return self._store_splits()
         return dict(self._get_matrix().split_counts())
 
     def get(self, video_id: str) -> Video | None:
@@ -434,8 +471,12 @@ class Index(QueryMixin, MomentsMixin):
         splits = None
         if split is not None:
             splits = frozenset([split] if isinstance(split, str) else [str(s) for s in split])
-            known = self.splits()
-            unknown = sorted(splits - set(known))
+            if self.searches_on_store:
+                unknown = self._store_unknown_splits(splits)
+                known = self.splits() if unknown else {}
+            else:
+                known = self.splits()
+                unknown = sorted(splits - set(known))
             if unknown:
                 raise UnknownSplitError(
                     f"unknown split {', '.join(map(repr, unknown))}; "
@@ -514,6 +555,8 @@ class Index(QueryMixin, MomentsMixin):
         self._check_pool(pool)
         cats, splits = self._resolve_filters(categories, split)
         q = self.query_vector(query)
+        if self.searches_on_store:
+            return self._store_search(q, int(k), cats, splits, pool)
         m = self._get_matrix()
         rows, scores = m.top_k(q, int(k), m.rows(cats, splits), pool=pool)
         return self._hits(rows, scores, m, q)
@@ -539,6 +582,8 @@ class Index(QueryMixin, MomentsMixin):
             )
         norms = np.linalg.norm(mat, axis=1, keepdims=True)
         mat = mat / np.where(norms > 0, norms, 1.0)
+        if self.searches_on_store:
+            return [self._store_search(q, int(k), cats, splits, pool) for q in mat]
         m = self._get_matrix()
         results = m.top_k_many(mat, int(k), m.rows(cats, splits), pool=pool)
         return [self._hits(rows, scores, m, mat[i]) for i, (rows, scores) in enumerate(results)]

@@ -46,6 +46,14 @@ class MomentsMixin:
     def _invalidate(self) -> None:
         raise NotImplementedError
 
+    searches_on_store: bool  # provided by StoreGalleryMixin
+
+    def _has_segments_on_store(self) -> bool:
+        raise NotImplementedError
+
+    def _store_moments(self, q: Any, k: int, per_video: int, cats: Any, splits: Any) -> Any:
+        raise NotImplementedError
+
     # writing -------------------------------------------------------------------------------
     def _ensure_segments_table(self) -> None:
         if not self.store.has_table(SEGMENTS):
@@ -131,6 +139,8 @@ class MomentsMixin:
     # reading -------------------------------------------------------------------------------
     def has_segments(self) -> bool:
         """Whether any video of the index has segments."""
+        if self.searches_on_store:
+            return self._has_segments_on_store()
         block = self.gallery().segments
         return block is not None and len(block) > 0
 
@@ -198,6 +208,8 @@ class MomentsMixin:
             raise ValueError(f"per_video must be at least 1, got {per_video}")
         cats, splits = self._resolve_filters(categories, split)
         q = self.query_vector(query)
+        if self.searches_on_store:
+            return self._store_moments(q, int(k), int(per_video), cats, splits)
         m = self.gallery()
         block = m.require_segments()
         rows, scores = block.top_moments(q, int(k), int(per_video), m.rows(cats, splits))
