@@ -5,11 +5,13 @@ Usage::
     python bench/ingest_throughput.py                          # 10,000 x 1024, every store
     python bench/ingest_throughput.py --n 2000 --stores lance qdrant-memory --batch-size 500
 
-Stores: ``lance`` (embedded LanceDB in a temp dir), ``qdrant-local`` (qdrant-client local mode
-on disk: one SQLite transaction per point, so it is disk-bound), ``qdrant-memory`` (local mode
-in memory). Prints, per store: wall seconds and videos/s of the writes, process CPU seconds
-(robust to other load on the machine), seconds to load the in-memory search matrix back from
-the store, and the machine's load average when the run started.
+Stores: ``lance`` (embedded LanceDB in a temp dir), ``qdrant-local`` (``qdrant+local://``, the
+embedded Qdrant engine, qdrant-edge), ``qdrant-memory`` (qdrant-client's in-memory mode) and
+``qdrant-legacy`` (qdrant-client local mode on disk, what ``qdrant+local://`` was before: one
+SQLite transaction and one pickle per point, so it is slow; off by default). Prints, per store:
+wall seconds and videos/s of the writes, process CPU seconds (robust to other load on the
+machine), seconds to reopen the index and load the in-memory search matrix back from the
+store, and the machine's load average when the run started.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import numpy as np
 from vtrsearch import Index
 from vtrsearch.tables import format_table
 
-STORES = ("lance", "qdrant-local", "qdrant-memory")
+STORES = ("lance", "qdrant-local", "qdrant-memory", "qdrant-legacy")
+DEFAULT_STORES = ("lance", "qdrant-local", "qdrant-memory")
 
 
 def store_uri(kind: str, tmp: str) -> str:
@@ -34,6 +37,8 @@ def store_uri(kind: str, tmp: str) -> str:
         return f"{tmp}/lance"
     if kind == "qdrant-local":
         return f"qdrant+local://{tmp}/qdrant/bench"
+    if kind == "qdrant-legacy":
+        return f"qdrant+legacy://{tmp}/legacy/bench"
     return f"qdrant+local://:memory:/bench{uuid.uuid4().hex[:8]}"
 
 
@@ -52,11 +57,11 @@ def bench_store(kind: str, n: int, dim: int, batch_size: int, seed: int) -> list
             ids, vectors, categories=categories, splits=splits, batch_size=batch_size
         )
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        index.store.close()  # a cold reopen (in memory: the storage stays)
         start = time.perf_counter()
-        reopened = Index.open(index.uri)
+        reopened = Index.open(index.uri, gallery="memory")
         assert len(reopened) == n == written
         load_s = time.perf_counter() - start
-        index.store.close()
         reopened.store.close()
     return [kind, n, batch_size, wall, n / wall, cpu, load_s, f"{load:.1f}"]
 
@@ -66,12 +71,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000, help="videos to ingest")
     parser.add_argument("--dim", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=2000, help="rows per add_videos batch")
-    parser.add_argument("--stores", nargs="+", choices=STORES, default=list(STORES))
+    parser.add_argument("--stores", nargs="+", choices=STORES, default=list(DEFAULT_STORES))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     rows = [bench_store(s, args.n, args.dim, args.batch_size, args.seed) for s in args.stores]
     print(f"Index.add_videos, {args.n} x {args.dim} random vectors, {os.cpu_count()} CPUs")
-    headers = ["store", "N", "batch", "write s", "videos/s", "CPU s", "load matrix s", "loadavg"]
+    headers = ["store", "N", "batch", "write s", "videos/s", "CPU s", "reopen+load s", "loadavg"]
     print(format_table(headers, rows))
 
 

@@ -1,22 +1,28 @@
-"""Search latency: vtrsearch Index vs raw LanceDB vs bare numpy vs Qdrant local mode.
+"""Search latency: vtrsearch Index vs raw LanceDB vs bare numpy vs Qdrant (embedded, in memory).
 
 Usage: python bench/search_latency.py [--sizes 10000 100000] [--dim 1024] [--queries 200]
-       [--qdrant-queries 20 | --no-qdrant]
+       [--qdrant edge memory] [--qdrant-queries 20] [--no-qdrant] [--no-optimize]
 
-Prints p50/p99 milliseconds per query, and checks that vtrsearch's top-k is identical to
-numpy brute force (``exact``). The Qdrant rows use qdrant-client local mode in memory (the same
-code as on disk: local mode keeps the vectors in memory and searches by brute force in Python,
-so it is slow and gets only ``--qdrant-queries`` queries): "Qdrant local mode (store search)" is
-``store.search`` (what ``Index.search_store`` calls), "vtrsearch Index.search on Qdrant" is the
-in-memory matrix loaded from Qdrant, which should match the LanceDB-backed numbers.
+Prints p50/p99 milliseconds per query and checks every exact method's top-k against numpy
+brute force (``exact``: yes/NO); approximate rows show their recall@10 instead.
+
+Qdrant rows, per kind (``--qdrant``):
+
+* ``edge`` is ``qdrant+local://`` (the embedded Qdrant engine, qdrant-edge): its store search
+  (what ``Index.search_store`` and ``gallery="store"`` use) first as ingested (plain segments,
+  an exact scan in Rust), then after ``optimize()`` built HNSW (m=16, ef_construct=100; the
+  build time is printed), plus ``Index.search`` with the gallery in memory and on the store;
+* ``memory`` is ``qdrant+local://:memory:`` (qdrant-client's in-memory mode, brute force in
+  Python, the same code as the old on-disk local mode): slow, so it gets only
+  ``--qdrant-queries`` queries.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 
 import numpy as np
@@ -40,7 +46,7 @@ def _time(fn: Callable[[np.ndarray], object], queries: np.ndarray) -> tuple[floa
 
 
 def bench_size(
-    n: int, dim: int, n_queries: int, raw_queries: int, qdrant_queries: int, seed: int
+    n: int, dim: int, n_queries: int, raw_queries: int, qdrant: list[str], options: dict, seed: int
 ) -> list[list]:
     rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(n, dim)).astype(np.float32)
@@ -59,13 +65,7 @@ def bench_size(
         )
         len(index)  # load the in-memory matrix once
         table = index.store._table("videos")  # raw LanceDB table, for the baseline only
-        qindex = None
-        if qdrant_queries > 0:
-            qindex = Index.create(f"qdrant+local://:memory:/bench{uuid.uuid4().hex[:8]}", dim=dim)
-            qindex.add_videos(
-                [f"video{i}" for i in range(n)], vectors, categories=categories.tolist()
-            )
-            len(qindex)  # load the in-memory matrix from Qdrant once
+        lance_store = Index(index.store, index.metadata, gallery="store")
         mask = np.isin(categories, FILTER_CATEGORIES)
 
         def numpy_search(q: np.ndarray, filtered: bool = False) -> np.ndarray:
@@ -96,36 +96,79 @@ def bench_size(
             rows.append([n, label, "numpy brute force (argsort)", p50, p99, "reference"])
             p50, p99 = _time(lambda q, f=filtered: lance_search(q, f), queries[:raw_queries])
             rows.append([n, label, "raw LanceDB table.search", p50, p99, "-"])
-            if qindex is not None:
-                rows += _qdrant_rows(qindex, queries, qdrant_queries, cats, numpy_search, label)
-    if qindex is not None:
-        qindex.store.drop_table("videos")  # free the shared in-memory storage
+            exact = all(
+                [h.video_id for h in lance_store.search(q, k=K, categories=cats)]
+                == [f"video{i}" for i in numpy_search(q, filtered)]
+                for q in queries[:10]
+            )
+            few = queries[:raw_queries]
+            p50, p99 = _time(lambda q, c=cats: lance_store.search(q, k=K, categories=c), few)
+            method = "Index.search, gallery='store' (LanceDB)"
+            rows.append([n, label, method, p50, p99, "yes" if exact else "NO"])
+        for kind in qdrant:
+            rows += qdrant_rows(kind, tmp, vectors, categories, queries, numpy_search, options)
     return rows
 
 
-def _qdrant_rows(qindex, queries, n_queries, cats, numpy_search, label) -> list[list]:
-    n = len(qindex)
-    filtered = cats is not None
-    where = Filter.where(category=cats)
-    few = queries[: max(1, n_queries)]
+def qdrant_rows(kind, tmp, vectors, categories, queries, numpy_search, options) -> list[list]:
+    """The rows of one Qdrant kind (``edge`` or ``memory``) at this size."""
+    n, dim = vectors.shape
+    uri = f"qdrant+local://{tmp}/edge" if kind == "edge" else f"qdrant+local://:memory:/b{n}"
+    name = "embedded Qdrant" if kind == "edge" else "qdrant-client in memory"
+    index = Index.create(uri, dim=dim, gallery="memory")
+    index.add_videos([f"video{i}" for i in range(n)], vectors, categories=categories.tolist())
+    on_store = Index(index.store, index.metadata, gallery="store")
+    len(index)  # load the in-memory gallery once
+    few = queries if kind == "edge" else queries[: max(1, options["qdrant_queries"])]
+    rows = []
 
-    def store_search(q: np.ndarray):
-        return qindex.store.search("videos", q, K, where, columns=["video_id"])
+    def truth(q, cats):
+        return [f"video{i}" for i in numpy_search(q, cats is not None)]
 
-    exact = all(
-        store_search(q)["video_id"].to_pylist() == [f"video{i}" for i in numpy_search(q, filtered)]
-        for q in few[:5]
-    )
-    p50, p99 = _time(store_search, few)
-    rows = [[n, label, "Qdrant local mode (store search)", p50, p99, "yes" if exact else "NO"]]
-    exact = all(
-        [h.video_id for h in qindex.search(q, k=K, categories=cats)]
-        == [f"video{i}" for i in numpy_search(q, filtered)]
-        for q in queries[:50]
-    )
-    p50, p99 = _time(lambda q: qindex.search(q, k=K, categories=cats), queries)
-    rows.append([n, label, "vtrsearch Index.search on Qdrant", p50, p99, "yes" if exact else "NO"])
+    def store_ids(q, cats):
+        where = Filter.where(category=cats)
+        return index.store.search("videos", q, K, where, columns=["video_id"])["video_id"]
+
+    for cats in (None, FILTER_CATEGORIES):
+        label = "all" if cats is None else "filtered"
+        exact = all(store_ids(q, cats).to_pylist() == truth(q, cats) for q in few[:10])
+        p50, p99 = _time(lambda q, c=cats: store_ids(q, c), few)
+        scan = "exact scan" if kind == "edge" else "brute force"
+        rows.append([n, label, f"{name}: store search ({scan})", p50, p99, _yes(exact)])
+        if kind != "edge":
+            continue
+        exact = all(
+            [h.video_id for h in index.search(q, k=K, categories=cats)] == truth(q, cats)
+            for q in queries[:50]
+        )
+        p50, p99 = _time(lambda q, c=cats: index.search(q, k=K, categories=c), queries)
+        rows.append([n, label, f"Index.search, gallery in memory ({name})", p50, p99, _yes(exact)])
+        exact = all(
+            [h.video_id for h in on_store.search(q, k=K, categories=cats)] == truth(q, cats)
+            for q in few[:10]
+        )
+        p50, p99 = _time(lambda q, c=cats: on_store.search(q, k=K, categories=c), few)
+        rows.append([n, label, f"Index.search, gallery='store' ({name})", p50, p99, _yes(exact)])
+    if kind == "edge" and options["optimize"]:
+        start = time.perf_counter()
+        index.store.optimize("videos")
+        built = time.perf_counter() - start
+        for cats in (None, FILTER_CATEGORIES):
+            label = "all" if cats is None else "filtered"
+            found = [set(store_ids(q, cats).to_pylist()) for q in queries]
+            recall = np.mean(
+                [len(f & set(truth(q, cats))) / K for f, q in zip(found, queries, strict=True)]
+            )
+            p50, p99 = _time(lambda q, c=cats: store_ids(q, c), queries)
+            method = f"{name}: store search, HNSW (built in {built:.1f}s)"
+            rows.append([n, label, method, p50, p99, f"recall@10 {recall:.3f}"])
+    index.store.drop_table("videos")  # free the (shared, in-memory) storage
+    index.store.close()
     return rows
+
+
+def _yes(exact: bool) -> str:
+    return "yes" if exact else "NO"
 
 
 def main() -> None:
@@ -135,18 +178,25 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--raw-queries", type=int, default=30, help="queries for raw LanceDB")
     parser.add_argument(
-        "--qdrant-queries", type=int, default=20, help="queries for Qdrant local-mode search"
+        "--qdrant", nargs="*", choices=["edge", "memory"], default=["edge", "memory"]
+    )
+    parser.add_argument(
+        "--qdrant-queries", type=int, default=20, help="queries for qdrant-client in memory"
     )
     parser.add_argument("--no-qdrant", action="store_true", help="skip the Qdrant rows")
+    parser.add_argument("--no-optimize", action="store_true", help="no HNSW rows (edge)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    qdrant_queries = 0 if args.no_qdrant else args.qdrant_queries
+    qdrant = [] if args.no_qdrant else args.qdrant
+    options = {"qdrant_queries": args.qdrant_queries, "optimize": not args.no_optimize}
+    load = os.getloadavg()[0]
     rows = []
     for n in args.sizes:
-        rows += bench_size(n, args.dim, args.queries, args.raw_queries, qdrant_queries, args.seed)
+        rows += bench_size(n, args.dim, args.queries, args.raw_queries, qdrant, options, args.seed)
     print(
         f"top-{K}, dim {args.dim}, {args.queries} queries (raw LanceDB: {args.raw_queries}, "
-        f"Qdrant local store search: {qdrant_queries})"
+        f"qdrant-client in memory: {args.qdrant_queries}); {os.cpu_count()} CPUs, "
+        f"load average {load:.1f} at the start"
     )
     print(format_table(["N", "filter", "method", "p50 ms", "p99 ms", "exact"], rows))
 
