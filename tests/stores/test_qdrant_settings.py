@@ -231,3 +231,28 @@ def test_migrate_into_a_cluster_uri(cluster, tmp_path, rng, capsys):
     assert copy.captions("v1") == ["a dog"]
     again = migrate_index(str(tmp_path / "lance"), dst, progress=False)  # re-run: converges
     assert again.rows == 32 and copy.store.count("videos") == 30
+
+
+def test_the_cluster_recipe_parses():
+    """deploy/qdrant-cluster: three peers in distributed mode, and every URI in its README is
+    one that vtrsearch accepts (no container engine here: the cluster itself is not run)."""
+    import re
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "deploy" / "qdrant-cluster"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    uris = set(re.findall(r"qdrant://[^\s\"'`)]+", readme))
+    assert "qdrant://localhost:6333/msrvtt?shards=6&replicas=2" in uris
+    for uri in uris:
+        parse_uri(uri.rstrip(".,:"))
+    suggested = max(re.findall(r"`(\?shards=6[^`]*)`", readme), key=len)
+    settings = parse_uri(f"qdrant://db/x{suggested}").settings
+    assert settings.on_disk and settings.always_ram and settings.quantization == "int8"
+    compose = (folder / "docker-compose.yml").read_text(encoding="utf-8")
+    assert compose.count("--bootstrap http://node1:6335") == 2
+    assert "./qdrant --uri http://node1:6335" in compose
+    assert 'QDRANT__CLUSTER__ENABLED: "true"' in compose
+    yaml = pytest.importorskip("yaml")  # a dependency of the [clip] extra, not of the core
+    services = yaml.safe_load(compose)["services"]
+    assert sorted(services) == ["node1", "node2", "node3"]
+    assert {s["environment"]["QDRANT__CLUSTER__ENABLED"] for s in services.values()} == {"true"}
