@@ -246,3 +246,6 @@ class LanceStore(VectorStore):
                 self.upsert(META_TABLE, rows, "key")
             else:  # one commit creates the table with its rows: never an empty _meta
                 self._tables[META_TABLE] = self._db.create_table(META_TABLE, data=rows)
+
+    def describe(self) -> dict[str, Any]:
+        return {"engine": f"LanceDB (embedded) in {self.uri}", "settings": {}}
