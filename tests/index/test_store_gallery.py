@@ -104,6 +104,7 @@ def test_counts_and_filters_without_the_gallery(pair):
     assert store.categories() == memory.categories()
     assert store.splits() == memory.splits() == {"test": 20, "train": 20}
     assert store.has_segments()
+    store.refresh()
     with pytest.raises(UnknownSplitError, match="'nope'.*'test', 'train'"):
         store.search(np.ones(DIM), split=["test", "nope"])
     assert store._matrix is None

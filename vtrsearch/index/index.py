@@ -380,9 +380,11 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin):
         return self._get_matrix()
 
     def refresh(self) -> None:
-        """Reload the in-memory matrix now if the store changed."""
+        """Reload the in-memory matrix now if the store changed (no-op when searches run on
+        the store, which always sees its latest writes)."""
         self._checked_at = 0.0
-        self._get_matrix()
+        if not self.searches_on_store:
+            self._get_matrix()
 
     def __len__(self) -> int:
         if self.searches_on_store:

@@ -72,7 +72,10 @@ class StoreGalleryMixin:
     @property
     def searches_on_store(self) -> bool:
         """Whether searches go to the store's engine (``gallery="store"``, or ``"auto"`` with a
-        gallery larger than the budget) instead of the in-memory gallery."""
+        gallery larger than the budget) instead of the in-memory gallery.
+
+        ``"auto"`` decides once per handle, at its first use (two row counts).
+        """
         if self._on_store is None:
             rows = self.store.count(VIDEOS)
             if self.store.has_table(SEGMENTS):
