@@ -22,22 +22,8 @@ are the payload, ``vector`` is the single unnamed dense vector (DOT distance on 
 vectors, so scores equal LanceDB's inner product). Tables without a ``vector`` column
 (captions) are collections whose points have no vector: nothing fake is stored or indexed.
 
-The catalogue collection ``meta`` (vector-less) holds one point per entry:
-
-* ``kind=meta``: one point per metadata key, value as JSON text, exactly like LanceDB's
-  ``_meta`` table. ``set_metadata`` merges by upserting one point per key (no read-modify-write,
-  so writers of different keys cannot clobber each other) and migration copies it 1:1.
-* ``kind=table``: one point per table with its key column, Arrow schema (IPC, base64) and a
-  version token. ``scan`` rebuilds typed Arrow columns from the schema; the point is written
-  after the collection and its payload indexes, so it marks a completely created table.
-* ``kind=settings``: the index's settings (:class:`~.settings.QdrantSettings`), written when
-  the catalogue is created; not metadata, so a migration never copies one store's settings
-  into another.
-
-``version(t)`` is that token: every upsert/delete that wrote something sets a fresh random
-token *after* its data requests finished (``wait=True``), so any reader that sees the token
-also sees the data. It costs one point lookup. A writer killed between its data and the token
-leaves readers stale until the next write.
+The catalogue collection ``meta`` (see :mod:`.catalogue`) holds the metadata, one entry per
+table (key column, Arrow schema, version token) and the index's settings.
 
 Writes go in requests of ``batch_size`` points. On a server, transient failures (connection,
 timeout, 429, 5xx) are retried with exponential backoff until ``timeout`` seconds have passed,
@@ -47,8 +33,6 @@ then one :class:`~vtrsearch.errors.StoreUnavailableError` names the URL.
 from __future__ import annotations
 
 import base64
-import json
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,17 +43,11 @@ import pyarrow as pa
 from ...extras import require_extra
 from ...filters import Filter
 from ..base import SCORE, VectorStore, typed_conditions
+from .catalogue import Catalogue, scroll_pages
 from .codec import payload_rows, point_id, points_to_arrow, vector_matrix
 from .connection import QdrantConnection, parse_uri
-from .engine import Conditions, Engine, MissingCollection
+from .engine import Conditions, Engine
 from .settings import SERVER_ONLY, QdrantSettings, is_setting, settings_from
-
-META = "meta"
-_SETTINGS_ID = point_id("settings:")
-
-
-def _kind(kind: str) -> Conditions:
-    return [("kind", pa.string(), (kind,))]
 
 
 class QdrantStore(VectorStore):
@@ -111,9 +89,8 @@ class QdrantStore(VectorStore):
                     f"{self.uri} is {self.location.display}"
                 )
         given.check(f" ({self.uri})")
-        self._given = given
-        self._settings: QdrantSettings | None = None  # given merged onto the stored ones
         self._engine = self._make_engine(api_key, timeout, given)
+        self._catalogue = Catalogue(self._engine, self._collection, given, self.uri)
         self._infos: dict[str, dict[str, Any]] = {}
 
     def _make_engine(self, api_key: str | None, timeout: float, given: QdrantSettings) -> Engine:
@@ -136,34 +113,7 @@ class QdrantStore(VectorStore):
     @property
     def settings(self) -> QdrantSettings:
         """The settings in effect: those stored with the index, overridden by this handle's."""
-        if self._settings is None:
-            stored = self._stored_settings()
-            if stored is None:
-                return self._given  # no index yet: nothing to merge (re-read after creation)
-            clash = {
-                k: (stored.create_part().get(k), v)
-                for k, v in self._given.create_part().items()
-                if stored.create_part().get(k) != v
-            }
-            if clash:
-                detail = ", ".join(f"{k}={old} (asked {new})" for k, (old, new) in clash.items())
-                raise ValueError(
-                    f"{self.uri} was created with {detail}: collection settings are fixed "
-                    "when an index is created; migrate it to a new index to change them"
-                )
-            self._settings = stored.merged(self._given)
-            self._engine.settings = self._settings  # type: ignore[attr-defined]
-        return self._settings
-
-    def _stored_settings(self) -> QdrantSettings | None:
-        try:
-            found = self._engine.retrieve(self._collection(META), [_SETTINGS_ID], True)
-        except MissingCollection:
-            return None
-        if not found:
-            return QdrantSettings()
-        values = json.loads(found[0].payload["settings"])
-        return QdrantSettings(**{k: v for k, v in values.items() if is_setting(k)})
+        return self._catalogue.settings
 
     def describe(self) -> dict[str, Any]:
         """The engine and its settings (for ``vtrsearch info``)."""
@@ -180,43 +130,10 @@ class QdrantStore(VectorStore):
         """Typed conditions of ``where`` (``None``: it matches nothing)."""
         return typed_conditions(where, schema)
 
-    def _scroll(
-        self, collection: str, where: Conditions, cols: Sequence[str] | None, page: int
-    ) -> Iterator[list]:
-        """Pages of at most ``page`` points with the payload ``cols`` (``None``: all of it)."""
-        fields: bool | list[str] = True if cols is None else [c for c in cols if c != "vector"]
-        fields = fields or False
-        vectors = cols is not None and "vector" in cols
-        offset, batch = None, []
-        while True:
-            points, offset = self._engine.scroll(collection, where, fields, vectors, page, offset)
-            batch += points
-            while len(batch) >= page or (offset is None and batch):
-                yield batch[:page]
-                batch = batch[page:]
-            if offset is None:
-                return
-
-    def _catalogue(self, kind: str) -> list[dict[str, Any]]:
-        try:
-            pages = list(self._scroll(self._collection(META), _kind(kind), None, 1000))
-        except MissingCollection:
-            return []
-        return [p.payload for page in pages for p in page]
-
-    def _ensure_meta(self) -> None:
-        meta = self._collection(META)
-        if self._engine.collection_exists(meta):
-            return
-        self._engine.create_collection(meta, None, {"kind": pa.string()})
-        payload = {"kind": "settings", "settings": json.dumps(self._given.to_json())}
-        self._engine.upsert(meta, [_SETTINGS_ID], None, [payload])
-        self._settings = None  # re-read: now the given settings are the stored ones
-
     def _info(self, name: str) -> dict[str, Any]:
         info = self._infos.get(name)
         if info is None:
-            payload = self._table_point(name, True)
+            payload = self._catalogue.table(name)
             if payload is None:
                 raise KeyError(f"table {name!r} does not exist in {self.uri}")
             schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(payload["schema"])))
@@ -225,26 +142,9 @@ class QdrantStore(VectorStore):
             info = self._infos[name] = {"schema": schema, "key": payload["key"], "dim": dim}
         return info
 
-    def _table_point(self, name: str, fields: bool | list[str]) -> dict[str, Any] | None:
-        """Payload of table ``name``'s catalogue point, or ``None``."""
-        try:
-            found = self._engine.retrieve(
-                self._collection(META), [point_id(f"table:{name}")], fields
-            )
-        except MissingCollection:
-            return None
-        return found[0].payload if found else None
-
-    def _bump(self, name: str) -> None:
-        token = {"version": uuid.uuid4().hex}
-        self._engine.set_payload(self._collection(META), point_id(f"table:{name}"), token)
-
     # tables -------------------------------------------------------------------------------
     def exists(self) -> bool:
-        try:
-            return self._engine.count(self._collection(META), _kind("meta")) > 0
-        except MissingCollection:
-            return False
+        return self._catalogue.exists()
 
     def has_table(self, name: str) -> bool:
         try:
@@ -272,28 +172,20 @@ class QdrantStore(VectorStore):
             if not pa.types.is_fixed_size_list(vtype):
                 raise ValueError(f"table {name!r}: 'vector' must be a fixed-size list")
             dim = vtype.list_size
-        self._ensure_meta()
+        self._catalogue.ensure()
         self.settings  # noqa: B018 - resolve (and check) the settings before creating
         indexes = {c: schema.field(c).type for c in [key, *indexed] if c in schema.names}
         self._engine.create_collection(self._collection(name), dim, indexes)
-        payload = {
-            "kind": "table",
-            "table": name,
-            "key": key,
-            "schema": base64.b64encode(schema.serialize().to_pybytes()).decode("ascii"),
-            "version": uuid.uuid4().hex,
-        }
-        # last: marks the table as complete
-        self._engine.upsert(self._collection(META), [point_id(f"table:{name}")], None, [payload])
+        self._catalogue.add_table(name, key, schema)  # last: marks the table as complete
         self._infos.pop(name, None)
 
     def drop_table(self, name: str) -> None:
         self._infos.pop(name, None)
-        self._engine.delete_ids(self._collection(META), [point_id(f"table:{name}")])
+        self._catalogue.remove_table(name)
         self._engine.drop_collection(self._collection(name))
 
     def list_tables(self) -> list[str]:
-        return sorted(p["table"] for p in self._catalogue("table"))
+        return sorted(p["table"] for p in self._catalogue.entries("table"))
 
     def table_schema(self, name: str) -> pa.Schema:
         return self._info(name)["schema"]
@@ -318,7 +210,7 @@ class QdrantStore(VectorStore):
                 written += part.num_rows
         finally:
             if written:  # also after a failure: a prefix of the rows is there
-                self._bump(name)
+                self._catalogue.bump(name)
         return written
 
     def scan(
@@ -331,7 +223,7 @@ class QdrantStore(VectorStore):
         if conditions is None:
             return empty
         page = 256 if "vector" in cols else 2000
-        pages = self._scroll(self._collection(name), conditions, cols, page)
+        pages = scroll_pages(self._engine, self._collection(name), conditions, cols, page)
         return pa.concat_tables([empty, *(points_to_arrow(p, schema, cols) for p in pages)])
 
     def iter_batches(
@@ -339,7 +231,8 @@ class QdrantStore(VectorStore):
     ) -> Iterator[pa.Table]:
         schema = self._info(name)["schema"]
         cols = list(columns) if columns is not None else schema.names
-        for page in self._scroll(self._collection(name), [], cols, max(1, batch_size)):
+        collection = self._collection(name)
+        for page in scroll_pages(self._engine, collection, [], cols, max(1, batch_size)):
             yield points_to_arrow(page, schema, cols)
 
     def _search_columns(self, name: str, columns: Sequence[str] | None) -> tuple[pa.Schema, list]:
@@ -406,10 +299,10 @@ class QdrantStore(VectorStore):
         if conditions is None:
             return
         self._engine.delete(self._collection(name), conditions)
-        self._bump(name)
+        self._catalogue.bump(name)
 
     def version(self, name: str) -> Any:
-        payload = self._table_point(name, ["version"])
+        payload = self._catalogue.table(name, ["version"])
         if payload is None:
             raise KeyError(f"table {name!r} does not exist in {self.uri}")
         return payload.get("version")
@@ -422,18 +315,10 @@ class QdrantStore(VectorStore):
 
     # metadata -----------------------------------------------------------------------------
     def get_metadata(self) -> dict[str, Any]:
-        return {p["key"]: json.loads(p["value"]) for p in self._catalogue("meta")}
+        return self._catalogue.metadata()
 
     def set_metadata(self, values: dict[str, Any]) -> None:
-        if not values:
-            return
-        self._ensure_meta()
-        keys = list(values)
-        payloads = [
-            {"kind": "meta", "key": k, "value": json.dumps(values[k], sort_keys=True)} for k in keys
-        ]
-        ids = [point_id(f"meta:{k}") for k in keys]
-        self._engine.upsert(self._collection(META), ids, None, payloads)
+        self._catalogue.set_metadata(values)
 
     def close(self) -> None:
         """Release this handle (shared local storage is closed with its last handle)."""
