@@ -256,3 +256,9 @@ def test_the_cluster_recipe_parses():
     services = yaml.safe_load(compose)["services"]
     assert sorted(services) == ["node1", "node2", "node3"]
     assert {s["environment"]["QDRANT__CLUSTER__ENABLED"] for s in services.values()} == {"true"}
+
+
+def test_qdrant_settings_on_a_lancedb_path_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="shards: LanceDB .* takes no store options"):
+        Index.create(str(tmp_path / "lance"), dim=DIM, shards=6)
+    assert not (tmp_path / "lance").exists()

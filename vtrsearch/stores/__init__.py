@@ -22,12 +22,18 @@ def open_store(uri: str | Path, **options) -> VectorStore:
     """Open the store named by ``uri`` (see :mod:`vtrsearch.stores.uri` for the forms).
 
     Qdrant URIs take ``options`` (see :class:`~vtrsearch.stores.qdrant.QdrantStore`, e.g.
-    ``api_key``, ``timeout``); LanceDB ignores them.
+    ``api_key``, ``timeout``, ``shards``); LanceDB takes none, and refuses them rather than
+    silently ignore, say, ``shards=6``.
     """
     if is_qdrant_uri(uri):
         from .qdrant import QdrantStore
 
         return QdrantStore(str(uri), **options)
+    if options:
+        raise TypeError(
+            f"{', '.join(sorted(options))}: LanceDB ({uri}) takes no store options; "
+            "they are for qdrant:// URIs"
+        )
     from .lance import LanceStore
 
     return LanceStore(uri)
