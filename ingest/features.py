@@ -3,9 +3,13 @@
 Two layouts are accepted:
 
 * a folder with one file per video, named ``<video_id>.npy`` / ``.npz`` / ``.pt`` / ``.pth``,
-  holding a clip-level vector (D) or frame-level features (T x D, mean-pooled);
-* one matrix file (``.npy`` N x D, or ``.npz`` with ``features`` and ``ids`` arrays) plus an
-  id list (text file, one id per line, or a JSON list) when the ids are not inside the file.
+  holding a clip-level vector (D) or frame-level features (T x D);
+* one matrix file (``.npy`` N x D or N x T x D, or ``.npz`` with ``features`` and ``ids``
+  arrays) plus an id list (text file, one id per line, or a JSON list) when the ids are not
+  inside the file.
+
+Frame-level features are kept (:attr:`Features.frames`, one row per frame, to become the
+video's segments) and mean-pooled into the video's vector.
 
 Files are read without unpickling: ``np.load(allow_pickle=False)`` and
 ``torch.load(weights_only=True)``.
@@ -31,6 +35,16 @@ class Features:
     ids: list[str]
     vectors: np.ndarray  # (n, d) float32
     missing: list[str]  # requested ids without a feature file
+    frames: list[np.ndarray | None] | None = None  # per id: (T, d) frame features, or None
+
+    def frames_of(self, i: int) -> np.ndarray | None:
+        """The (T, d) frame features of the ``i``-th video, or ``None`` when clip-level."""
+        return None if self.frames is None else self.frames[i]
+
+    @property
+    def has_frames(self) -> bool:
+        """Whether any video came with frame-level features."""
+        return self.frames is not None and any(f is not None for f in self.frames)
 
     @property
     def dim(self) -> int:
@@ -71,16 +85,25 @@ def _load_array(path: Path) -> np.ndarray:
     raise IngestError(f"{path}: unsupported feature file type (use {', '.join(FEATURE_SUFFIXES)})")
 
 
-def pool(array: np.ndarray, where: str) -> np.ndarray:
-    """A clip-level vector from a (D,) or (T, D) array (frames are mean-pooled)."""
+def split_frames(array: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The clip-level vector and, for frame-level input, the (T, D) frames of one video.
+
+    A (D,) array is a clip-level vector; a (T, D) (or (1, T, D)) array holds T frames, which
+    are kept and mean-pooled into the clip-level vector.
+    """
     arr = np.asarray(array, dtype=np.float32)
+    if arr.ndim == 3 and arr.shape[0] == 1:
+        arr = arr[0]
     if arr.ndim == 2 and arr.shape[0] >= 1:
-        arr = arr.mean(axis=0)
-    elif arr.ndim == 3 and arr.shape[0] == 1:
-        arr = arr[0].mean(axis=0)
+        return arr.mean(axis=0), arr
     if arr.ndim != 1:
         raise IngestError(f"{where}: expected a (D,) or (T, D) array, got shape {array.shape}")
-    return arr
+    return arr, None
+
+
+def pool(array: np.ndarray, where: str) -> np.ndarray:
+    """A clip-level vector from a (D,) or (T, D) array (frames are mean-pooled)."""
+    return split_frames(array, where)[0]
 
 
 def _check(ids: Sequence[str], mat: np.ndarray, where: Sequence[str]) -> None:
@@ -94,6 +117,21 @@ def _check(ids: Sequence[str], mat: np.ndarray, where: Sequence[str]) -> None:
     if zero.size:
         listed = ", ".join(ids[i] for i in zero[:10])
         raise InvalidVectorError(f"all-zero feature vectors for {zero.size} video(s): {listed}")
+
+
+def _check_frames(
+    ids: Sequence[str], frames: Sequence[np.ndarray | None], where: Sequence[str]
+) -> None:
+    """Every frame must become a valid segment: finite and not all zero (names video, frame)."""
+    for vid, mat, path in zip(ids, frames, where, strict=True):
+        if mat is None:
+            continue
+        bad = np.flatnonzero(~np.isfinite(mat).all(axis=1) | ~mat.any(axis=1))
+        if bad.size:
+            raise InvalidVectorError(
+                f"video {vid} ({path}): frame {int(bad[0])} of {mat.shape[0]} is all zero or "
+                f"not finite ({bad.size} such frame(s)); every frame becomes a segment"
+            )
 
 
 def load_feature_folder(
@@ -110,13 +148,14 @@ def load_feature_folder(
         if path.suffix.lower() in FEATURE_SUFFIXES:
             files.setdefault(path.stem, path)
     found, vectors, where, missing = [], [], [], []
+    frames: list[np.ndarray | None] = []
     dim = expected_dim
     for vid in video_ids:
         path = files.get(vid)
         if path is None:
             missing.append(vid)
             continue
-        vec = pool(_load_array(path), str(path))
+        vec, per_frame = split_frames(_load_array(path), str(path))
         if dim is None:
             dim = vec.shape[0]
         elif vec.shape[0] != dim:
@@ -125,12 +164,14 @@ def load_feature_folder(
             )
         found.append(vid)
         vectors.append(vec)
+        frames.append(per_frame)
         where.append(str(path))
         if progress is not None:
             progress(1)
     mat = np.stack(vectors) if vectors else np.zeros((0, dim or 0), dtype=np.float32)
     _check(found, mat, where)
-    return Features(found, mat, missing)
+    _check_frames(found, frames, where)
+    return Features(found, mat, missing, frames)
 
 
 def _read_ids(path: Path) -> list[str]:
@@ -174,8 +215,9 @@ def load_feature_matrix(
             raise IngestError(f"{path}: a feature matrix needs an id list (--feature-ids FILE)")
         ids = _read_ids(ids_path)
         mat = np.asarray(_load_array(path), dtype=np.float32)
-    if mat.ndim == 3:
-        mat = mat.mean(axis=1)
+    per_frame = mat if mat.ndim == 3 else None
+    if per_frame is not None:
+        mat = per_frame.mean(axis=1)
     if mat.ndim != 2 or mat.shape[0] != len(ids):
         raise IngestError(
             f"{path}: {mat.shape[0] if mat.ndim else 0} feature rows (shape {mat.shape}) but "
@@ -190,7 +232,11 @@ def load_feature_matrix(
     missing = [vid for vid in video_ids if vid not in row]
     sub = mat[[row[v] for v in wanted]] if wanted else np.zeros((0, mat.shape[1]), np.float32)
     _check(wanted, sub, [str(path)] * len(wanted))
-    return Features(wanted, sub, missing)
+    frames = None
+    if per_frame is not None:
+        frames = [per_frame[row[v]] for v in wanted]
+        _check_frames(wanted, frames, [str(path)] * len(wanted))
+    return Features(wanted, sub, missing, frames)
 
 
 def find_features(root: Path) -> Path | None:

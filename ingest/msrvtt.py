@@ -2,7 +2,9 @@
 
 Everything is read and validated before the first write, so a bad input leaves the index as it
 was. Writes are upserts in batches: a run that is killed halfway can be run again and ends with
-every video and caption exactly once.
+every video and caption exactly once. Frame-level features ``(T, D)`` also become the video's
+``T`` segments (see :mod:`.feature_segments`); each batch replaces the stored segments of its
+videos, so a re-run never duplicates segments or leaves stale ones.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from vtrsearch.errors import DimensionMismatchError, IngestError, SpaceMismatchE
 from vtrsearch.index.index import Index
 
 from .annotations import Annotations, find_annotation_file, parse_annotations, read_category_file
+from .feature_segments import SegmentTimes, plan_segment_times
 from .features import Features, find_features, load_feature_folder, load_feature_matrix
 
 
@@ -29,10 +32,13 @@ class IngestReport:
     videos: int
     captions: int
     skipped_missing: list[str] = field(default_factory=list)
+    segments: int = 0
 
     def summary(self) -> str:
         """One human-readable line."""
         text = f"ingested {self.videos} videos and {self.captions} captions into {self.index_uri}"
+        if self.segments:
+            text += f", with {self.segments} frame segments"
         if self.skipped_missing:
             text += f" (skipped {len(self.skipped_missing)} videos without features)"
         return text
@@ -98,6 +104,7 @@ def ingest_msrvtt(
     allow_missing: bool = False,
     feature_model: str | None = None,
     encoder: str | None = None,
+    fps: float | None = None,
     batch_size: int = 1000,
     progress: bool = True,
     on_batch: Callable[[int, int], None] | None = None,
@@ -115,7 +122,10 @@ def ingest_msrvtt(
         allow_missing: skip videos without a feature file instead of failing.
         feature_model: the space of the features, recorded when the index is created.
         encoder: query encoder spec recorded when the index is created.
-        batch_size: rows per atomic upsert.
+        fps: frame rate of frame-level features: frame ``j`` becomes the segment
+            ``[j/fps, (j+1)/fps)``; by default the frames are spread uniformly over the video's
+            annotated ``start``..``end``.
+        batch_size: videos per atomic upsert.
         progress: show progress bars.
         on_batch: called as ``on_batch(done, total)`` after each video batch is written.
     """
@@ -136,16 +146,19 @@ def ingest_msrvtt(
         progress,
     )
     _check_features(feats, allow_missing)
+    info = {v.video_id: v for v in ann.videos}
+    times = plan_segment_times(feats, info, fps, str(ann.path))
     target = _target_index(index, existing, feats, cmap, feature_model, encoder)
-    n_videos = _write_videos(target, ann, feats, batch_size, progress, on_batch)
-    n_captions = _write_captions(target, ann, set(feats.ids), batch_size, progress)
-    return IngestReport(
+    report = IngestReport(
         index_uri=target.uri,
         annotation_file=str(ann.path),
-        videos=n_videos,
-        captions=n_captions,
+        videos=0,
+        captions=0,
         skipped_missing=feats.missing,
     )
+    _write_videos(target, info, feats, times, batch_size, progress, on_batch, report)
+    report.captions = _write_captions(target, ann, set(feats.ids), batch_size, progress)
+    return report
 
 
 def _check_features(feats: Features, allow_missing: bool) -> None:
@@ -194,32 +207,48 @@ def _target_index(
 
 def _write_videos(
     target: Index,
-    ann: Annotations,
+    info: dict,
     feats: Features,
+    times: SegmentTimes,
     batch_size: int,
     progress: bool,
     on_batch: Callable[[int, int], None] | None,
-) -> int:
-    """Upsert the videos that have features, in batches; returns the rows written."""
-    info = {v.video_id: v for v in ann.videos}
-    rows = [info[vid] for vid in feats.ids]
-    frame = {
-        "video_id": feats.ids,
-        "category": [v.category for v in rows],
-        "split": [v.split for v in rows],
-        "start": [v.start for v in rows],
-        "end": [v.end for v in rows],
-        "url": [v.url for v in rows],
-        "vector": feats.vectors,
-    }
-    with _progress_bar(len(rows), "writing videos", progress) as bar:
+    report: IngestReport,
+) -> None:
+    """Upsert the videos that have features in batches, each followed by its segments.
 
-        def report(done: int, total: int) -> None:
-            bar.update(done - bar.n)
+    A frame-level video's stored segments are replaced by its frames; a clip-level video's
+    stored segments (from an earlier frame-level ingest) are deleted, so none is left stale.
+    """
+    ids = feats.ids
+    index_of = {vid: i for i, vid in enumerate(ids)}
+    step = max(1, batch_size)
+    may_be_stale = target.has_segments()  # else there is nothing to delete
+    with _progress_bar(len(ids), "writing videos", progress) as bar:
+        for start in range(0, len(ids), step):
+            chunk = ids[start : start + step]
+            rows = [info[vid] for vid in chunk]
+            report.videos += target.add_videos(
+                {
+                    "video_id": chunk,
+                    "category": [v.category for v in rows],
+                    "split": [v.split for v in rows],
+                    "start": [v.start for v in rows],
+                    "end": [v.end for v in rows],
+                    "url": [v.url for v in rows],
+                    "vector": feats.vectors[start : start + step],
+                },
+                batch_size=step,
+            )
+            segments = times.rows(chunk, feats, index_of)
+            if segments:
+                report.segments += target.add_segments(segments, replace=True)
+            clip_level = [vid for vid in chunk if vid not in times.edges]
+            if clip_level and may_be_stale:
+                target.delete_segments(clip_level)
+            bar.update(len(chunk))
             if on_batch is not None:
-                on_batch(done, total)
-
-        return target.add_videos(frame, batch_size=batch_size, progress=report)
+                on_batch(start + len(chunk), len(ids))
 
 
 def _write_captions(

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--encoder", metavar="SPEC", help="query text encoder recorded in the index")
     m.add_argument("--allow-missing", action="store_true", help="skip videos without features")
+    m.add_argument(
+        "--fps",
+        type=float,
+        help="frame rate of frame-level (T, D) features: frame j is the segment [j/FPS, "
+        "(j+1)/FPS) s (default: frames spread over each video's annotated start..end)",
+    )
     m.add_argument("--batch-size", type=int, default=1000, help="rows per write (default 1000)")
 
     f = isub.add_parser("frames", help="keyframe folders or video files, OpenCLIP image tower")
@@ -245,6 +251,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         allow_missing=args.allow_missing,
         feature_model=args.feature_model or args.encoder,
         encoder=args.encoder,
+        fps=args.fps,
         batch_size=args.batch_size,
     )
     print(report.summary())

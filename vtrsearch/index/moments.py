@@ -112,6 +112,16 @@ class MomentsMixin:
         self._invalidate()
         return written
 
+    def delete_segments(self, video_ids: str | Iterable[str]) -> None:
+        """Delete every stored segment of these videos; the videos themselves stay."""
+        ids = (video_ids,) if isinstance(video_ids, str) else tuple(str(v) for v in video_ids)
+        if not ids or not self.store.has_table(SEGMENTS):
+            return
+        with self.store.write_lock():
+            for start in range(0, len(ids), 500):
+                self.store.delete(SEGMENTS, Filter.where(video_id=ids[start : start + 500]))
+        self._invalidate()
+
     def _check_against_stored(self, table: pa.Table, videos: list[str]) -> None:
         stored = self.store.scan(
             SEGMENTS,
