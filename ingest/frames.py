@@ -2,16 +2,24 @@
 
 Layouts under ``ROOT`` (searched in this order for each video):
 
-* ``ROOT/keyframes/<video_id>/*.jpg|*.png`` (or ``ROOT/<video_id>/`` with images),
+* ``ROOT/keyframes/<video_id>/*.jpg|*.png`` (or ``ROOT/<video_id>/`` with images; image ``i``
+  is taken to be at ``i / keyframe_fps`` seconds),
 * ``ROOT/videos/<video_id>.<ext>`` or ``ROOT/<video_id>.<ext>`` (mp4, webm, avi, mkv, mov),
-  decoded with PyAV, ``num_frames`` frames sampled uniformly.
+  decoded with PyAV.
 
-Each video's frame embeddings are mean-pooled and L2-normalised. Metadata (category, split,
-times, url, captions) comes from an MSR-VTT annotation file when one is given; otherwise every
-video gets ``category``. Videos already in the index are skipped unless ``overwrite`` is set, so
-an interrupted run resumes; each chunk is one atomic upsert. A corrupt or unreadable video is
-reported by name and skipped (``on_error="skip"``) or stops the run (``"fail"``) after the
-chunks before it were written.
+Each video is cut into segments (``fixed:2s`` by default, ``fixed:<n>frames`` or ``shots``; see
+:mod:`.segmenting`), frames are sampled at ``sample_fps`` (at least one per segment), a
+segment's vector is the mean of its frames' embeddings, the video's vector the mean of its
+segments, and each segment stores a 160-px-wide JPEG thumbnail of its middle frame. Metadata
+(category, split, times, url, captions) comes from an MSR-VTT annotation file when one is
+given; otherwise every video gets ``category``.
+
+Videos already stored with their segments are skipped unless ``overwrite`` is set, so an
+interrupted run resumes; each chunk writes its videos, then replaces their segments, so a
+re-run never duplicates rows. A corrupt or unreadable video is reported by name and skipped
+(``on_error="skip"``) or stops the run (``"fail"``) after the chunks before it were written.
+With ``ray=`` the decoding runs as Ray Data tasks and the image tower in Ray actors
+(:mod:`.ray_frames`); the vectors and the guarantees are the same.
 """
 
 from __future__ import annotations
@@ -28,9 +36,9 @@ from vtrsearch.errors import IngestError, SpaceMismatchError
 from vtrsearch.index.index import Index
 
 from .annotations import Annotations, VideoInfo, parse_annotations
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-VIDEO_SUFFIXES = (".mp4", ".webm", ".avi", ".mkv", ".mov", ".m4v")
+from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, FrameOptions, try_segment_media
+from .segment_encoding import EncodedVideo, encode_segmented
+from .segmenting import SegmentedVideo, parse_segments
 
 
 @dataclass
@@ -42,10 +50,14 @@ class FramesReport:
     skipped_existing: int
     failed: dict[str, str] = field(default_factory=dict)  # video id -> reason
     captions: int = 0
+    segments: int = 0
 
     def summary(self) -> str:
         """One human-readable line."""
-        text = f"encoded and wrote {self.videos} videos into {self.index_uri}"
+        text = (
+            f"encoded and wrote {self.videos} videos ({self.segments} segments) "
+            f"into {self.index_uri}"
+        )
         if self.skipped_existing:
             text += f" ({self.skipped_existing} already there)"
         if self.failed:
@@ -70,30 +82,6 @@ def discover_media(root: Path) -> dict[str, Path]:
     return found
 
 
-def load_frames(path: Path, num_frames: int) -> list:
-    """PIL frames of one video: its keyframe images (evenly subsampled) or decoded frames."""
-    if path.is_dir():
-        from PIL import Image, UnidentifiedImageError
-
-        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if len(images) > num_frames:
-            picks = np.linspace(0, len(images) - 1, num_frames).round().astype(int)
-            images = [images[i] for i in picks]
-        frames = []
-        for p in images:
-            try:
-                with Image.open(p) as img:
-                    frames.append(img.convert("RGB"))
-            except (UnidentifiedImageError, OSError) as exc:
-                raise IngestError(f"{p}: unreadable image ({exc})") from None
-        if not frames:
-            raise IngestError(f"{path}: no images")
-        return frames
-    from vtrsearch.encoders import sample_video_frames
-
-    return sample_video_frames(path, num_frames)
-
-
 def ingest_frames(
     root: str | Path,
     index: Index | str | Path,
@@ -102,15 +90,21 @@ def ingest_frames(
     annotations: str | Path | None = None,
     category: int | str | None = None,
     split: str | None = None,
-    num_frames: int = 8,
+    segments: str = "fixed:2s",
+    sample_fps: float = 1.0,
+    keyframe_fps: float = 1.0,
+    shot_threshold: float = 30.0,
+    min_shot: float = 0.6,
     batch_size: int = 32,
     chunk_size: int = 16,
     on_error: str = "skip",
     overwrite: bool = False,
     progress: bool = True,
     on_chunk: Callable[[int, int], None] | None = None,
+    ray: str | None = None,
+    ray_options: Any = None,
 ) -> FramesReport:
-    """Encode the media under ``root`` and upsert the videos (and captions) into ``index``.
+    """Encode the media under ``root`` and upsert the videos, segments and captions.
 
     Args:
         root: folder with keyframe folders and/or video files (see the module docstring).
@@ -120,43 +114,99 @@ def ingest_frames(
         annotations: MSR-VTT annotation JSON giving category, split, times, url and captions.
         category: category for every video when there are no annotations.
         split: split label when there are no annotations.
-        num_frames: frames sampled per video.
+        segments: ``"fixed:2s"``, ``"fixed:<n>frames"`` or ``"shots"``.
+        sample_fps: frames encoded per second of video (at least one per segment).
+        keyframe_fps: the rate of a keyframe folder's images (image ``i`` at ``i/fps`` s).
+        shot_threshold: ``shots``: mean absolute 64x48 RGB difference (0..255) that is a cut.
+        min_shot: ``shots``: shortest shot in seconds.
         batch_size: images per forward pass.
-        chunk_size: videos per atomic write.
+        chunk_size: videos per write.
         on_error: ``"skip"`` unreadable videos (listed in the report) or ``"fail"``.
         overwrite: re-encode videos already in the index.
         progress: show a progress bar.
         on_chunk: called as ``on_chunk(done, total)`` after each written chunk.
+        ray: ``None`` runs in this process; ``"auto"`` (the Ray instance this process
+            already joined, else a cluster on this machine or at ``$RAY_ADDRESS``, else a new
+            local one), ``"local"`` (a new local instance) or a cluster address runs on Ray.
+        ray_options: a :class:`~vtrsearch.ingest.ray_frames.RayOptions` (actors, resources).
     """
-    from vtrsearch.encoders import load_image_encoder
-
     if on_error not in ("skip", "fail"):
         raise ValueError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
+    if int(chunk_size) < 1 or int(batch_size) < 1:
+        raise ValueError(f"chunk_size and batch_size must be >= 1, got {chunk_size}, {batch_size}")
+    options = FrameOptions(
+        segments=parse_segments(segments, shot_threshold, min_shot),
+        sample_fps=sample_fps,
+        keyframe_fps=keyframe_fps,
+    )
     root = Path(root)
     media, ann = _select_media(root, annotations, category, split)
     info: dict[str, VideoInfo] = {v.video_id: v for v in ann.videos} if ann else {}
-    encoder = load_image_encoder(image_encoder)
-    target = _target_index(index, encoder)
-    existing = set() if overwrite else set(target.gallery().ids.tolist())
-    todo = [vid for vid in sorted(media) if vid not in existing]
+    if ray is not None:
+        from .ray_frames import RayOptions, check_ray_installed
+
+        check_ray_installed()
+        spec = _image_spec(image_encoder)
+        target = _target_index(index, spec, lambda: _encoder_dim(spec))
+    else:
+        from vtrsearch.encoders import load_image_encoder
+
+        encoder = load_image_encoder(image_encoder)
+        target = _target_index(index, encoder.spec, lambda: int(encoder.dim))
+    todo = _todo(target, media, overwrite)
     report = FramesReport(target.uri, 0, len(media) - len(todo))
-    _encode_and_write(
-        target,
-        encoder,
-        media,
-        todo,
-        report,
-        _Labels(info, category, split),
-        num_frames=num_frames,
-        batch_size=batch_size,
-        chunk_size=chunk_size,
-        on_error=on_error,
-        progress=progress,
-        on_chunk=on_chunk,
-    )
+    writer = ChunkWriter(target, _Labels(info, category, split), report, on_error)
+    if ray is not None:
+        from .ray_frames import run_on_ray
+
+        run_on_ray(
+            ray,
+            ray_options or RayOptions(),
+            spec,
+            {vid: str(media[vid]) for vid in todo},
+            options,
+            writer,
+            batch_size=batch_size,
+            chunk_size=chunk_size,
+            progress=progress,
+            on_chunk=on_chunk,
+        )
+    else:
+        _encode_and_write(
+            encoder, media, todo, options, writer, batch_size, chunk_size, progress, on_chunk
+        )
     if ann is not None:
         report.captions = _write_captions(target, ann)
     return report
+
+
+def _image_spec(image_encoder: str) -> str:
+    """The canonical ``open_clip:`` spec, with its local files checked (weights not loaded)."""
+    from vtrsearch.encoders import load_image_encoder
+
+    return load_image_encoder(image_encoder).spec
+
+
+def _encoder_dim(spec: str) -> int:
+    """The image tower's width from its model config, loading the model only when it must."""
+    from vtrsearch.encoders import load_image_encoder
+    from vtrsearch.encoders.open_clip_text import open_clip_embed_dim
+
+    return open_clip_embed_dim(spec) or int(load_image_encoder(spec).dim)
+
+
+def _todo(target: Index, media: dict[str, Path], overwrite: bool) -> list[str]:
+    """Videos to encode: all with ``overwrite``, else those not yet stored with segments.
+
+    A video stored without segments (a run killed between its two writes, or an ingest that
+    made no segments) is encoded again.
+    """
+    if overwrite:
+        return sorted(media)
+    gallery = target.gallery()
+    block = gallery.segments
+    done = set(gallery.ids[block.videos_with_segments].tolist()) if block is not None else set()
+    return [vid for vid in sorted(media) if vid not in done]
 
 
 def _select_media(
@@ -188,7 +238,7 @@ def _select_media(
     return media, ann
 
 
-def _target_index(index: Index | str | Path, encoder: Any) -> Index:
+def _target_index(index: Index | str | Path, spec: str, dim: Callable[[], int]) -> Index:
     """The open index (created in the encoder's space when new), checked against that space."""
     if isinstance(index, Index):
         target = index
@@ -196,11 +246,11 @@ def _target_index(index: Index | str | Path, encoder: Any) -> Index:
         try:
             target = Index.open(index)
         except FileNotFoundError:
-            target = Index.create(index, dim=int(encoder.dim), feature_model=encoder.spec)
-    if target.feature_model is not None and not same_space(encoder.spec, target.feature_model):
+            target = Index.create(index, dim=dim(), feature_model=spec)
+    if target.feature_model is not None and not same_space(spec, target.feature_model):
         raise SpaceMismatchError(
             f"the index's video vectors come from {target.feature_model!r}; encoding more "
-            f"videos with {encoder.spec!r} would mix two spaces"
+            f"videos with {spec!r} would mix two spaces"
         )
     return target
 
@@ -227,65 +277,74 @@ class _Labels:
         }
 
 
+class ChunkWriter:
+    """Writes encoded videos chunk by chunk: their rows, then their segments (replaced).
+
+    Shared by the single-process and the Ray paths. Unreadable videos go to the report, or
+    stop the run with ``on_error="fail"`` (after the chunks before were written).
+    """
+
+    def __init__(self, target: Index, labels: _Labels, report: FramesReport, on_error: str):
+        self.target = target
+        self.labels = labels
+        self.report = report
+        self.on_error = on_error
+
+    def failed(self, video_id: str, reason: str) -> None:
+        """Record an unreadable video (or raise with ``on_error="fail"``)."""
+        if self.on_error == "fail":
+            raise IngestError(f"video {video_id}: {reason}")
+        self.report.failed[video_id] = reason
+
+    def write(self, encoded: list[EncodedVideo]) -> None:
+        """Upsert the videos, then replace their segments (one video's segments never mix runs)."""
+        if not encoded:
+            return
+        ids = [e.video_id for e in encoded]
+        self.report.videos += self.target.add_videos(
+            self.labels.rows(ids, np.stack([e.vector for e in encoded]))
+        )
+        self.report.segments += self.target.add_segments(
+            {
+                "video_id": [e.video_id for e in encoded for _ in e.starts],
+                "segment": [i for e in encoded for i in range(len(e.starts))],
+                "start": np.concatenate([e.starts for e in encoded]).tolist(),
+                "end": np.concatenate([e.ends for e in encoded]).tolist(),
+                "vector": np.concatenate([e.segment_vectors for e in encoded]),
+                "thumbnail": [t for e in encoded for t in e.thumbnails],
+            },
+            replace=True,
+        )
+
+
 def _encode_and_write(
-    target: Index,
     encoder: Any,
     media: dict[str, Path],
     todo: list[str],
-    report: FramesReport,
-    labels: _Labels,
-    *,
-    num_frames: int,
+    options: FrameOptions,
+    writer: ChunkWriter,
     batch_size: int,
     chunk_size: int,
-    on_error: str,
     progress: bool,
     on_chunk: Callable[[int, int], None] | None,
 ) -> None:
-    """Encode ``todo`` chunk by chunk, one atomic upsert per chunk; failures go to ``report``."""
+    """Decode and encode ``todo`` chunk by chunk in this process, one write per chunk."""
     from tqdm.auto import tqdm
 
     with tqdm(total=len(todo), desc="encoding videos", unit="video", disable=not progress) as bar:
         for start in range(0, len(todo), chunk_size):
             chunk = todo[start : start + chunk_size]
-            ids, vecs = _encode_chunk(
-                encoder, media, chunk, report, num_frames, batch_size, on_error, bar
-            )
-            if ids:
-                target.add_videos(labels.rows(ids, np.stack(vecs)))
-                report.videos += len(ids)
+            decoded: list[SegmentedVideo] = []
+            for vid in chunk:
+                result = try_segment_media(vid, media[vid], options)
+                if isinstance(result, str):
+                    writer.failed(vid, result)
+                else:
+                    decoded.append(result)
+                bar.update(1)
+            writer.write(encode_segmented(encoder, decoded, batch_size))
             if on_chunk is not None:
                 on_chunk(start + len(chunk), len(todo))
-
-
-def _encode_chunk(
-    encoder: Any,
-    media: dict[str, Path],
-    chunk: list[str],
-    report: FramesReport,
-    num_frames: int,
-    batch_size: int,
-    on_error: str,
-    bar: Any,
-) -> tuple[list[str], list[np.ndarray]]:
-    """Mean frame embedding of each readable video of ``chunk``."""
-    from vtrsearch.encoders import VideoDecodeError
-
-    ids, vecs = [], []
-    for vid in chunk:
-        try:
-            frames = load_frames(media[vid], num_frames)
-        except (VideoDecodeError, IngestError) as exc:
-            if on_error == "fail":
-                raise IngestError(f"video {vid}: {exc}") from None
-            report.failed[vid] = str(exc)
-            bar.update(1)
-            continue
-        emb = encoder.encode_images(frames, batch_size=batch_size)
-        ids.append(vid)
-        vecs.append(emb.mean(axis=0))
-        bar.update(1)
-    return ids, vecs
 
 
 def _write_captions(target: Index, ann: Annotations) -> int:

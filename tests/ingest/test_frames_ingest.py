@@ -7,7 +7,6 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers.tiny_models import save_tiny_open_clip
 
 from vtrsearch import Index, IngestError
 from vtrsearch.cli.main import main
@@ -15,9 +14,8 @@ from vtrsearch.ingest.frames import ingest_frames
 
 
 @pytest.fixture(scope="module")
-def tiny_spec(tmp_path_factory):
-    spec, _ = save_tiny_open_clip(tmp_path_factory.mktemp("tinyclip"))
-    return spec
+def tiny_spec(tiny_image_spec):
+    return tiny_image_spec
 
 
 @pytest.fixture
@@ -41,7 +39,6 @@ def test_real_clips_encoded_end_to_end(media, tmp_path, tiny_spec):
         image_encoder=tiny_spec,
         category="music",
         split="test",
-        num_frames=4,
         progress=False,
     )
     real = {p.stem for p in (media / "videos").glob("video*.mp4")} - {"video9999"}
@@ -53,13 +50,14 @@ def test_real_clips_encoded_end_to_end(media, tmp_path, tiny_spec):
     vecs = index.gallery().vectors
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
     assert len({tuple(np.round(v, 4)) for v in vecs}) == 6  # distinct clips, distinct vectors
+    # two keyframes at the default 1 fps: one 2 s segment
+    assert [(s.start, s.end) for s in index.segments("video5000")] == [(0.0, 2.0)]
     # re-running skips what is stored: resumable, no duplicates
     again = ingest_frames(
         media,
         tmp_path / "idx",
         image_encoder=tiny_spec,
         category="music",
-        num_frames=4,
         progress=False,
     )
     assert again.videos == 0 and again.skipped_existing == 6
@@ -74,13 +72,12 @@ def test_corrupt_video_fails_by_name_when_asked(media, tmp_path, tiny_spec):
             image_encoder=tiny_spec,
             category=0,
             on_error="fail",
-            num_frames=2,
             chunk_size=2,
             progress=False,
         )
     # the chunks before the bad video were written and a re-run with skip completes
     report = ingest_frames(
-        media, tmp_path / "idx", image_encoder=tiny_spec, category=0, num_frames=2, progress=False
+        media, tmp_path / "idx", image_encoder=tiny_spec, category=0, progress=False
     )
     assert len(Index.open(tmp_path / "idx")) == 6 and report.failed.keys() == {"video9999"}
 
@@ -114,13 +111,13 @@ def test_frames_with_annotations_and_cli(media, tmp_path, tiny_spec, capsys):
             tiny_spec,
             "--annotations",
             str(ann),
-            "--num-frames",
-            "2",
+            "--segments",
+            "shots",
         ]
     )
     assert rc == 0
     out = capsys.readouterr().out
-    assert "encoded and wrote 6 videos" in out and "unreadable: video9999" in out
+    assert "encoded and wrote 6 videos (" in out and "unreadable: video9999" in out
     index = Index.open(tmp_path / "idx")
     video = index.get("video740")
     assert video.category_name == "sports/actions" and video.split == "test"

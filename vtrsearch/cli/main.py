@@ -105,8 +105,48 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--category", help="category of every video when there are no annotations")
     f.add_argument("--split", help="split label (or split filter for videodatainfo)")
     f.add_argument("--encoder", metavar="SPEC", help="query text encoder recorded in the index")
-    f.add_argument("--num-frames", type=int, default=8, help="frames sampled per video")
+    f.add_argument(
+        "--segments",
+        default="fixed:2s",
+        metavar="fixed:Ns|fixed:Nframes|shots",
+        help="how videos are cut into moments (default fixed:2s; shots: frame-difference cuts)",
+    )
+    f.add_argument(
+        "--sample-fps", type=float, default=1.0, help="frames encoded per second (default 1)"
+    )
+    f.add_argument(
+        "--keyframe-fps",
+        type=float,
+        default=1.0,
+        help="rate of a keyframe folder's images: image i is at i/FPS s (default 1)",
+    )
+    f.add_argument(
+        "--shot-threshold",
+        type=float,
+        default=30.0,
+        help="shots: mean 64x48 RGB difference (0-255) that makes a cut (default 30)",
+    )
+    f.add_argument(
+        "--min-shot", type=float, default=0.6, help="shots: shortest shot, seconds (default 0.6)"
+    )
     f.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
+    f.add_argument("--chunk-size", type=int, default=16, help="videos per write (default 16)")
+    r = f.add_argument_group("Ray (pip install 'vtrsearch[distributed]')")
+    r.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        metavar="auto|local|ADDRESS",
+        help="decode in Ray tasks and encode in Ray actors: 'auto' (default) joins the cluster "
+        "on this machine or at $RAY_ADDRESS, else starts a local one; 'local' starts one; "
+        "or a cluster address (host:6379, ray://host:10001)",
+    )
+    r.add_argument("--ray-actors", type=int, help="image-tower actors (default: per GPU/CPUs)")
+    r.add_argument("--ray-gpus-per-actor", type=float, help="default 1 with GPUs, else 0")
+    r.add_argument("--ray-cpus-per-actor", type=float, help="default: leaves CPUs to decoding")
+    r.add_argument(
+        "--ray-videos-per-call", type=int, default=4, help="videos per actor call (default 4)"
+    )
     f.add_argument(
         "--on-error",
         choices=["skip", "fail"],
@@ -270,10 +310,17 @@ def _cmd_ingest_frames(args: argparse.Namespace) -> int:
         annotations=args.annotations,
         category=args.category,
         split=args.split,
-        num_frames=args.num_frames,
+        segments=args.segments,
+        sample_fps=args.sample_fps,
+        keyframe_fps=args.keyframe_fps,
+        shot_threshold=args.shot_threshold,
+        min_shot=args.min_shot,
         batch_size=args.batch_size,
+        chunk_size=args.chunk_size,
         on_error=args.on_error,
         overwrite=args.overwrite,
+        ray=args.ray,
+        ray_options=_ray_options(args) if args.ray else None,
     )
     if args.encoder:
         from ..index.index import Index
@@ -283,6 +330,17 @@ def _cmd_ingest_frames(args: argparse.Namespace) -> int:
     for vid, reason in sorted(report.failed.items()):
         print(f"  unreadable: {vid}: {reason}")
     return 0
+
+
+def _ray_options(args: argparse.Namespace):
+    from ..ingest.ray_frames import RayOptions
+
+    return RayOptions(
+        actors=args.ray_actors,
+        gpus_per_actor=args.ray_gpus_per_actor,
+        cpus_per_actor=args.ray_cpus_per_actor,
+        videos_per_call=args.ray_videos_per_call,
+    )
 
 
 def _cmd_encode(args: argparse.Namespace) -> int:
