@@ -142,42 +142,33 @@ def ingest_frames(
     root = Path(root)
     media, ann = _select_media(root, annotations, category, split)
     info: dict[str, VideoInfo] = {v.video_id: v for v in ann.videos} if ann else {}
-    if ray is not None:
-        from .ray_frames import RayOptions, check_ray_installed
-
-        check_ray_installed()
-        spec = _image_spec(image_encoder)
-        target = _target_index(index, spec, lambda: _encoder_dim(spec))
-    else:
+    labels = _Labels(info, category, split)
+    steps = dict(batch_size=batch_size, chunk_size=chunk_size, progress=progress)
+    if ray is None:
         from vtrsearch.encoders import load_image_encoder
 
         encoder = load_image_encoder(image_encoder)
         target = _target_index(index, encoder.spec, lambda: int(encoder.dim))
-    todo = _todo(target, media, overwrite)
-    report = FramesReport(target.uri, 0, len(media) - len(todo))
-    writer = ChunkWriter(target, _Labels(info, category, split), report, on_error)
-    if ray is not None:
-        from .ray_frames import run_on_ray
-
-        run_on_ray(
-            ray,
-            ray_options or RayOptions(),
-            spec,
-            {vid: str(media[vid]) for vid in todo},
-            options,
-            writer,
-            batch_size=batch_size,
-            chunk_size=chunk_size,
-            progress=progress,
-            on_chunk=on_chunk,
-        )
+        todo = _todo(target, media, overwrite)
+        report = FramesReport(target.uri, 0, len(media) - len(todo))
+        writer = ChunkWriter(target, labels, report, on_error)
+        _encode_and_write(encoder, media, todo, options, writer, on_chunk=on_chunk, **steps)
     else:
-        _encode_and_write(
-            encoder, media, todo, options, writer, batch_size, chunk_size, progress, on_chunk
-        )
+        from .ray_frames import RayOptions, check_ray_installed, ray_session, run_on_ray
+
+        check_ray_installed()
+        spec = _image_spec(image_encoder)
+        ray_opts = ray_options or RayOptions()
+        with ray_session(ray, ray_opts):  # joined before the index opens: no fork after it
+            target = _target_index(index, spec, lambda: _encoder_dim(spec))
+            todo = _todo(target, media, overwrite)
+            report = FramesReport(target.uri, 0, len(media) - len(todo))
+            writer = ChunkWriter(target, labels, report, on_error)
+            paths = {vid: str(media[vid]) for vid in todo}
+            run_on_ray(ray_opts, spec, paths, options, writer, on_chunk=on_chunk, **steps)
     if ann is not None:
-        report.captions = _write_captions(target, ann)
-    return report
+        writer.report.captions = _write_captions(writer.target, ann)
+    return writer.report
 
 
 def _image_spec(image_encoder: str) -> str:
@@ -284,7 +275,9 @@ class ChunkWriter:
     stop the run with ``on_error="fail"`` (after the chunks before were written).
     """
 
-    def __init__(self, target: Index, labels: _Labels, report: FramesReport, on_error: str):
+    def __init__(
+        self, target: Index, labels: _Labels, report: FramesReport, on_error: str = "skip"
+    ) -> None:
         self.target = target
         self.labels = labels
         self.report = report
@@ -323,6 +316,7 @@ def _encode_and_write(
     todo: list[str],
     options: FrameOptions,
     writer: ChunkWriter,
+    *,
     batch_size: int,
     chunk_size: int,
     progress: bool,
