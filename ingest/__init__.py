@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from .annotations import Annotations, VideoInfo, parse_annotations, read_category_file
 from .features import Features, load_feature_folder, load_feature_matrix
+from .frames import FramesReport, ingest_frames
 from .msrvtt import IngestReport, ingest_msrvtt, load_dataset
+from .ray_frames import RayOptions
 
 __all__ = [
     "Annotations",
     "Features",
+    "FramesReport",
     "IngestReport",
+    "RayOptions",
     "VideoInfo",
+    "ingest_frames",
     "ingest_msrvtt",
     "load_dataset",
     "load_feature_folder",

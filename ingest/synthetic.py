@@ -17,6 +17,15 @@ import numpy as np
 
 from vtrsearch.categories import MSRVTT_CATEGORIES
 
+from .synthetic_moments import (
+    EVENTS,
+    MOMENT_FRAMES,
+    PlantedMoment,
+    event_vectors,
+    frame_features,
+    write_planted,
+)
+
 TEMPLATES: dict[str, tuple[Sequence[str], Sequence[str]]] = {
     "music": (
         ("a singer", "a band", "a girl", "a man"),
@@ -210,11 +219,14 @@ def write_synthetic_msrvtt(
     embed: EmbedFn | None = None,
     distortion: float = 0.0,
     noise: float = 0.35,
+    frames_per_video: int = 0,
 ) -> Path:
     """Write a synthetic MSR-VTT dataset under ``root`` and return ``root``.
 
     Layout: ``synthetic_videodatainfo.json``, ``category.txt``, ``features/<video_id>.npy``
-    (clip-level vectors of dimension ``dim``), ``SYNTHETIC_README.txt``.
+    (clip-level vectors of dimension ``dim``, or ``(frames_per_video, dim)`` frame features),
+    ``SYNTHETIC_README.txt``, and with frames ``planted_moments.json`` (see
+    :mod:`.synthetic_moments`).
 
     Args:
         num_videos: number of videos (split 70/10/20 into train/validate/test).
@@ -226,13 +238,15 @@ def write_synthetic_msrvtt(
         distortion: with ``embed``, mix this fraction of a fixed random linear map into the
             vectors (0: the text encoder's own space; larger: a space a head must learn to
             map into).
-        noise: relative noise added to each video vector.
+        noise: relative noise added to each video vector (to each frame with frames).
+        frames_per_video: 0 writes clip-level vectors; more writes that many frames per
+            video, with an event planted in a few frames of every tenth video.
     """
     root = Path(root)
     rng = np.random.default_rng(seed)
     (root / "features").mkdir(parents=True, exist_ok=True)
     names = list(MSRVTT_CATEGORIES)
-    videos, sentences, vectors = [], [], []
+    videos, sentences = [], []
     splits = np.array(["train"] * 7 + ["validate"] + ["test"] * 2)
     for i in range(num_videos):
         cid = int(rng.integers(len(names)))
@@ -251,23 +265,41 @@ def write_synthetic_msrvtt(
         )
         for text in _captions(rng, names[cid], captions_per_video):
             sentences.append({"sen_id": len(sentences), "video_id": vid, "caption": text})
+    n = len(videos)
     if embed is None:
         centres = rng.normal(size=(len(names), dim)).astype(np.float32)
-        for v in videos:
-            vec = centres[v["category"]] + noise * 2.0 * rng.normal(size=dim)
-            vectors.append(vec.astype(np.float32))
+        base = centres[[v["category"] for v in videos]]
+        sigma = np.full((n, 1), noise * 2.0)
+
+        def to_space(x: np.ndarray) -> np.ndarray:
+            return x
+
     else:
         texts = [s["caption"] for s in sentences]
         emb = np.asarray(embed(texts), dtype=np.float32)
-        per_video = emb.reshape(num_videos, captions_per_video, -1).mean(axis=1)
-        per_video /= np.linalg.norm(per_video, axis=1, keepdims=True)
+        m = None
         if distortion:
-            d = per_video.shape[1]
+            d = emb.shape[1]
             m = np.random.default_rng(seed + 1).normal(size=(d, d)) / np.sqrt(d)
-            per_video = (1 - distortion) * per_video + distortion * (per_video @ m)
-        scale = np.linalg.norm(per_video, axis=1, keepdims=True) / np.sqrt(per_video.shape[1])
-        per_video = per_video + noise * scale * rng.normal(size=per_video.shape)
-        vectors = list(per_video.astype(np.float32))
+
+        def to_space(x: np.ndarray) -> np.ndarray:
+            x = x / np.linalg.norm(x, axis=1, keepdims=True)
+            return x if m is None else (1 - distortion) * x + distortion * (x @ m)
+
+        base = to_space(emb.reshape(num_videos, captions_per_video, -1).mean(axis=1))
+        sigma = noise * np.linalg.norm(base, axis=1, keepdims=True) / np.sqrt(base.shape[1])
+    if frames_per_video:
+        events = event_vectors(embed, to_space, base.shape[1], seed)
+        vectors, planted = frame_features(base, sigma, int(frames_per_video), rng, events)
+        write_planted(
+            root,
+            [
+                PlantedMoment(videos[row]["video_id"], EVENTS[e], first, MOMENT_FRAMES)
+                for row, e, first in planted
+            ],
+        )
+    else:
+        vectors = (base + sigma * rng.normal(size=base.shape)).astype(np.float32)
     for v, vec in zip(videos, vectors, strict=True):
         np.save(root / "features" / f"{v['video_id']}.npy", vec)
     info = {

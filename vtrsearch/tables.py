@@ -34,9 +34,45 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def clock(seconds: float) -> str:
+    """``mm:ss.s`` (``h:mm:ss.s`` from an hour on) of a time in seconds."""
+    tenths = round(float(seconds) * 10)
+    hours, rest = divmod(tenths, 36000)
+    minutes, rest = divmod(rest, 600)
+    text = f"{minutes:02d}:{rest // 10:02d}.{rest % 10}"
+    return f"{hours}:{text}" if hours else text
+
+
+def span(start: float, end: float) -> str:
+    """``start–end`` as clock times."""
+    return f"{clock(start)}\u2013{clock(end)}"
+
+
 def hits_table(hits: Sequence) -> str:
-    """A table of :class:`vtrsearch.Hit` rows."""
+    """A table of :class:`vtrsearch.Hit` rows (with each hit's best moment when known)."""
+    if any(getattr(h, "start", None) is not None for h in hits):
+        return format_table(
+            ["rank", "video_id", "score", "category", "best moment"],
+            [
+                [
+                    h.rank,
+                    h.video_id,
+                    h.score,
+                    h.category_name,
+                    span(h.start, h.end) if h.start is not None else "",
+                ]
+                for h in hits
+            ],
+        )
     return format_table(
         ["rank", "video_id", "score", "category"],
         [[h.rank, h.video_id, h.score, h.category_name] for h in hits],
+    )
+
+
+def moments_table(moments: Sequence) -> str:
+    """A table of :class:`vtrsearch.Moment` rows: video, start–end, score, category."""
+    return format_table(
+        ["rank", "video", "start\u2013end", "score", "category"],
+        [[m.rank, m.video_id, span(m.start, m.end), m.score, m.category_name] for m in moments],
     )

@@ -79,4 +79,7 @@ def test_demo_runs_offline(tmp_path, capsys):
     assert main(["demo", str(tmp_path / "demo"), "--videos", "80"]) == 0
     out = capsys.readouterr().out
     assert "SYNTHETIC" in out and "ingested 80 videos" in out
+    assert "with 960 frame segments" in out  # 12 frame features per video become moments
+    # one moment search: the planted event's text finds the planted frames first
+    assert "== 8. moment search" in out and "top moment is the planted one: yes" in out
     assert (tmp_path / "demo" / "synthetic-msrvtt" / "SYNTHETIC_README.txt").exists()

