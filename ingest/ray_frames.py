@@ -294,6 +294,38 @@ def build_pipeline(
     )
 
 
+def _stream(
+    batches: Iterator[dict[str, Any]],
+    writer: Any,
+    bar: Any,
+    on_chunk: Callable[[int, int], None] | None,
+    total: int,
+) -> None:
+    """Write each batch the actors send back: failures listed, videos and segments stored."""
+    done = 0
+    for batch in batches:
+        rows = _rows(batch)
+        for r in rows:
+            if str(r["error"]):
+                writer.failed(str(r["video_id"]), str(r["error"]))
+        writer.write([_encoded(r) for r in rows if not str(r["error"])])
+        done += len(rows)
+        bar.update(len(rows))
+        if on_chunk is not None:
+            on_chunk(done, total)
+
+
+def _pipeline_error(exc: Exception) -> IngestError:
+    """One readable line for a failure inside Ray (e.g. an actor that cannot load the model)."""
+    cause = getattr(exc, "cause", None) or exc
+    lines = [line for line in str(cause).strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else type(cause).__name__
+    return IngestError(
+        f"the Ray pipeline failed ({type(cause).__name__}): {last}; videos written so far are "
+        "kept, re-run the same command to finish"
+    )
+
+
 def run_on_ray(
     opts: RayOptions,
     spec: str,
@@ -324,22 +356,13 @@ def run_on_ray(
         ctx.wait_for_min_actors_s = float(opts.actor_start_timeout)
         items = [{"video_id": vid, "path": path} for vid, path in paths.items()]
         ds = build_pipeline(items, plan, opts, spec, options, batch_size)
-        done = 0
         batches = iter(ds.iter_batches(batch_size=chunk_size, batch_format="numpy"))
-        with tqdm(
-            total=len(items), desc="encoding videos (ray)", unit="video", disable=not progress
-        ) as bar:
+        desc = "encoding videos (ray)"
+        with tqdm(total=len(items), desc=desc, unit="video", disable=not progress) as bar:
             try:
-                for batch in batches:
-                    rows = _rows(batch)
-                    for r in rows:
-                        if str(r["error"]):
-                            writer.failed(str(r["video_id"]), str(r["error"]))
-                    writer.write([_encoded(r) for r in rows if not str(r["error"])])
-                    done += len(rows)
-                    bar.update(len(rows))
-                    if on_chunk is not None:
-                        on_chunk(done, len(items))
+                _stream(batches, writer, bar, on_chunk, len(items))
+            except ray.exceptions.RayError as exc:
+                raise _pipeline_error(exc) from exc
             finally:
                 close = getattr(batches, "close", None)
                 if close is not None:  # stop the streaming execution now, not at GC

@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers.tiny_models import save_tiny_open_clip
 from PIL import Image
 
 from vtrsearch import Index, IngestError
@@ -101,6 +102,25 @@ def test_ray_matches_single_process_and_resumes_after_a_kill(
         ]
         diff = np.abs(np.stack([s.vector for s in s1[vid]]) - np.stack([s.vector for s in s2[vid]]))
         assert diff.max() <= 1e-5
+
+
+@pytest.mark.timeout(240)
+def test_an_actor_that_cannot_load_the_model_fails_in_one_line(ray_local, tmp_path, media):
+    # the config says the width (the driver loads no weights), the checkpoint is garbage:
+    # what a worker node sees when the weights are not where the spec says
+    spec, _ = save_tiny_open_clip(tmp_path / "broken")
+    (tmp_path / "broken" / "tiny.safetensors").write_bytes(b"not safetensors" * 64)
+    with pytest.raises(IngestError, match=r"Ray pipeline failed .*cannot load encoder"):
+        ingest_frames(
+            media,
+            tmp_path / "idx",
+            image_encoder=spec,
+            category=0,
+            progress=False,
+            ray="auto",
+            ray_options=RayOptions(actor_start_timeout=120),
+        )
+    assert Index.open(tmp_path / "idx").store.count("videos") == 0
 
 
 @pytest.mark.timeout(120)
