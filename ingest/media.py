@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from vtrsearch.errors import IngestError
+from vtrsearch.extras import require_extra
 
 from .segmenting import SHOT_FRAME_SIZE, SegmentedVideo, Segmenter, SegmentSpec, parse_segments
 
@@ -70,7 +71,7 @@ def try_segment_media(video_id: str, path: str | Path, options: FrameOptions) ->
 
 
 def _segment_video_file(video_id: str, path: Path, options: FrameOptions) -> SegmentedVideo:
-    import av
+    av = require_extra("av", "media")
 
     if not path.is_file():
         raise IngestError(f"cannot decode video {str(path)!r}: no such file")
@@ -122,6 +123,7 @@ def _segment_keyframes(video_id: str, folder: Path, options: FrameOptions) -> Se
 
     Images whose size differs from the first one's are resized to it.
     """
+    require_extra("PIL", "media")
     from PIL import Image, UnidentifiedImageError
 
     images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

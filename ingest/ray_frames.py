@@ -29,12 +29,12 @@ from typing import Any
 import numpy as np
 
 from vtrsearch.errors import IngestError
+from vtrsearch.extras import require_extra
 
 from .media import FrameOptions, try_segment_media
 from .segment_encoding import EncodedVideo, encode_segmented
 from .segmenting import SegmentedVideo
 
-INSTALL_HINT = "pip install 'vtrsearch[distributed]' (or: pip install 'ray[data]')"
 #: Columns of the rows the actors send back to the driver.
 ENCODED_COLUMNS = (
     "video_id",
@@ -72,14 +72,8 @@ class RayOptions:
 
 
 def check_ray_installed() -> None:
-    """Raise one clear error naming the install command when Ray Data is missing."""
-    try:
-        import ray  # noqa: F401
-        import ray.data  # noqa: F401
-    except ImportError as exc:
-        raise IngestError(
-            f"--ray needs Ray Data, which is not installed ({exc}); install it with {INSTALL_HINT}"
-        ) from None
+    """Raise one clear error naming ``pip install 'vtrsearch[distributed]'`` without Ray Data."""
+    require_extra("ray.data", "distributed")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ EXTRAS: dict[str, str] = {
     "media": "decoding video files",
     "train": "training projection heads",
     "serve": "the HTTP API and search page (vtrsearch serve)",
+    "distributed": "encoding on a Ray cluster (ingest frames --ray)",
 }
 
 #: Top-level module -> the extra that installs it.
@@ -44,6 +45,7 @@ MODULE_EXTRAS: dict[str, str] = {
     "starlette": "serve",
     "uvicorn": "serve",
     "threadpoolctl": "serve",
+    "ray": "distributed",
 }
 
 
