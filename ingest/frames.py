@@ -335,8 +335,8 @@ def _encode_and_write(
                     writer.failed(vid, result)
                 else:
                     decoded.append(result)
-                bar.update(1)
             writer.write(encode_segmented(encoder, decoded, batch_size))
+            bar.update(len(chunk))  # counted once written, like the Ray path
             if on_chunk is not None:
                 on_chunk(start + len(chunk), len(todo))
 
