@@ -22,8 +22,12 @@ pass, so the default path brackets them with a rigorous floating-point error bou
 row-wise dot product, counts what lies clearly above, keeps the few scores inside the bracket and
 resolves them exactly at the end (falling back to an exact second pass if the bracket ever fails).
 
+MaxSim pooling (:func:`maxsim_ranks`): a video's score for a caption is its best segment's, from
+``np.maximum.reduceat`` over blocks of caption x segment scores, counted by the same engine.
+
 Layout: :mod:`.summary` (R@K/MedR/MeanR from ranks, breakdowns, length buckets), :mod:`.ranks`
-(the public ranking functions) and :mod:`.counting` (the one-pass counting engine).
+(the public ranking functions), :mod:`.counting` (the one-pass counting engine) and
+:mod:`.maxsim` (the MaxSim similarity source).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from .ranks import (
     SimilarityFn,
     evaluate,
     evaluate_similarity,
+    maxsim_ranks,
     retrieval_ranks,
     similarity_ranks,
 )
@@ -56,6 +61,7 @@ __all__ = [
     "breakdown",
     "evaluate",
     "evaluate_similarity",
+    "maxsim_ranks",
     "metrics_from_ranks",
     "query_length_bucket",
     "retrieval_ranks",

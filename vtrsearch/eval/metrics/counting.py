@@ -243,12 +243,34 @@ def default_scan(
     def source(s: int, e: int) -> np.ndarray:
         return np.matmul(np.ascontiguousarray(text[s:e]), video_t, out=buf[: e - s])
 
-    tnorm, vnorm = _row_norms(text, "text"), _row_norms(video, "video")
+    tnorm, vnorm = row_norms(text, "text"), row_norms(video, "video")
     # Products cannot overflow when |t| |v| stays well below the dtype's max.
     check = not float(tnorm.max()) * float(vnorm.max()) < np.finfo(dtype).max / 4
     band = None
     if want_v2t and not check:
         band = _bracket(text, video, cv, tnorm, vnorm, chunk_size)
+    return bracketed_scan(
+        source, cv, n_videos, chunk_size, progress, want_t2v, want_v2t, band, check
+    )
+
+
+def bracketed_scan(
+    source: Callable[[int, int], np.ndarray],
+    cv: np.ndarray,
+    n_videos: int,
+    chunk_size: int,
+    progress: ProgressFn | None,
+    want_t2v: bool,
+    want_v2t: bool,
+    band: tuple[np.ndarray, np.ndarray] | None,
+    check: bool,
+) -> tuple[_Scan, np.ndarray | None]:
+    """One pass counting v2t against ``band``; an exact second pass when it missed a reference.
+
+    ``band`` (per-video ``[lo, hi]`` around the max own-caption score, see
+    :func:`band_from_estimates`) may be ``None``: v2t then always takes the second pass.
+    Returns the scan and the exact v2t reference scores (``None`` without v2t).
+    """
     scan = scan_chunks(
         source, cv, n_videos, chunk_size, progress, t2v=want_t2v, band=band, check=check
     )
@@ -265,7 +287,7 @@ def default_scan(
     return scan, ref
 
 
-def _row_norms(a: np.ndarray, name: str, rows: int = 8192) -> np.ndarray:
+def row_norms(a: np.ndarray, name: str, rows: int = 8192) -> np.ndarray:
     """Row L2 norms (float64; inf if the dtype overflows), raising on NaN/inf entries."""
     out = np.empty(a.shape[0], dtype=np.float64)
     for s in range(0, a.shape[0], rows):
@@ -290,20 +312,35 @@ def _bracket(
     BLAS value are within ``gamma_d * |t| * |v|`` of the exact dot product (any summation order),
     so the max over a video's captions moves by at most the largest such bound.
     """
-    dtype = text.dtype
-    d = text.shape[1]
+    bound = product_error_bound(text.dtype, text.shape[1])
+    if bound is None:
+        return None
+    est = np.empty(cv.shape[0], dtype=np.float64)
+    for s in range(0, cv.shape[0], chunk_size):
+        t, v = text[s : s + chunk_size], video[cv[s : s + chunk_size]]
+        est[s : s + len(t)] = np.einsum("ij,ij->i", t, v)
+    tol = bound[0] * tnorm * vnorm[cv] + bound[1]
+    return band_from_estimates(est, tol, cv, video.shape[0], text.dtype)
+
+
+def product_error_bound(dtype: np.dtype, d: int) -> tuple[float, float] | None:
+    """``(rel, atol)``: two computations of one ``d``-term dot product ``t . v`` in ``dtype``
+    (any summation order) differ by at most ``rel * |t| * |v| + atol``; ``None`` when ``d``
+    is too large for the bound."""
     u = float(np.finfo(dtype).eps) / 2
     if d * u >= 0.5:
         return None
     gamma = d * u / (1 - d * u)
     atol = 4.0 * d * float(np.finfo(dtype).smallest_subnormal)
-    n_videos = video.shape[0]
-    est = np.empty(cv.shape[0], dtype=np.float64)
-    for s in range(0, cv.shape[0], chunk_size):
-        t, v = text[s : s + chunk_size], video[cv[s : s + chunk_size]]
-        est[s : s + len(t)] = np.einsum("ij,ij->i", t, v)
     # 1.01: the norms themselves carry a relative error of at most gamma_d / 2.
-    tol = 2.0 * gamma * 1.01 * tnorm * vnorm[cv] + atol
+    return 2.0 * gamma * 1.01, atol
+
+
+def band_from_estimates(
+    est: np.ndarray, tol: np.ndarray, cv: np.ndarray, n_videos: int, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-video ``[lo, hi]`` in ``dtype`` containing the max own-caption score, from each
+    caption's estimated own score ``est`` and its error bound ``tol`` (float64)."""
     ref_est = np.full(n_videos, -np.inf)
     np.maximum.at(ref_est, cv, est)
     ref_tol = np.zeros(n_videos)

@@ -18,6 +18,7 @@ from .counting import (
     exact_ref,
     scan_chunks,
 )
+from .maxsim import maxsim_scan, segment_groups
 from .summary import RetrievalMetrics, metrics_from_ranks
 
 TIES = ("average", "optimistic", "pessimistic")
@@ -87,6 +88,49 @@ def retrieval_ranks(
                 source, cv, video.shape[0], chunk_size, progress, exact_ref=ref, check=True
             ).v2t
     return assemble(scan, ref, cv, video.shape[0], ties, want_t2v, want_v2t)
+
+
+def maxsim_ranks(
+    text: np.ndarray,
+    segments: np.ndarray,
+    segment_video: np.ndarray,
+    caption_video: np.ndarray,
+    *,
+    ties: str = "average",
+    directions: Sequence[str] = DIRECTIONS,
+    chunk_size: int = 4096,
+    progress: ProgressFn | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`retrieval_ranks` under MaxSim pooling: a video scores its best segment.
+
+    The similarity of caption ``i`` and video ``v`` is ``max(text[i] @ segments[j])`` over
+    the rows ``j`` of ``v``; both directions rank by it (v2t: a caption against a video's best
+    segment). Exact and chunked: one ``np.maximum.reduceat`` per block of captions x
+    segments (~64 MB), counted in one pass like the matrix-product path.
+
+    Args:
+        text: ``(n_captions, d)`` caption embeddings.
+        segments: ``(n_segments, d)`` segment embeddings, grouped by video.
+        segment_video: ``(n_segments,)`` video row of each segment: sorted, ``0 ..
+            n_videos - 1``, each video at least one row (give a video without segments its
+            pooled vector as its one row, as serving does).
+        caption_video: ``(n_captions,)`` video row of each caption.
+        ties, directions, chunk_size, progress: As in :func:`retrieval_ranks`.
+
+    Returns:
+        The keys of :func:`retrieval_ranks`.
+    """
+    ties, dirs, chunk_size = _check_options(ties, directions, chunk_size)
+    text = _as_matrix(text, "text")
+    segments = _as_matrix(segments, "segments")
+    group_start = segment_groups(segment_video, segments.shape[0])
+    n_videos = len(group_start)
+    cv = _check_caption_video(caption_video, text.shape[0], n_videos)
+    want_t2v, want_v2t = "t2v" in dirs, "v2t" in dirs
+    scan, ref = maxsim_scan(
+        text, segments, group_start, cv, want_t2v, want_v2t, chunk_size, progress
+    )
+    return assemble(scan, ref, cv, n_videos, ties, want_t2v, want_v2t)
 
 
 def evaluate(
