@@ -174,13 +174,13 @@ def test_bracket_fallbacks_stay_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls.count(len(cv)) == 2  # second pass happened and reported progress again
 
     monkeypatch.setattr(M, "_BAND_CAP", 1 << 23)
-    real = M._bracket
+    real = M.matmul_band
 
     def wrong(*args):
         lo, hi = real(*args)
         return lo + 3, hi + 3  # misses every reference score
 
-    monkeypatch.setattr(M, "_bracket", wrong)
+    monkeypatch.setattr(M, "matmul_band", wrong)
     got = retrieval_ranks(text, video, cv, chunk_size=50)
     np.testing.assert_array_equal(got["v2t"], ref["v2t"])
     np.testing.assert_array_equal(got["t2v"], ref["t2v"])

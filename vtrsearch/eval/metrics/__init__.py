@@ -26,8 +26,8 @@ MaxSim pooling (:func:`maxsim_ranks`): a video's score for a caption is its best
 ``np.maximum.reduceat`` over blocks of caption x segment scores, counted by the same engine.
 
 Layout: :mod:`.summary` (R@K/MedR/MeanR from ranks, breakdowns, length buckets), :mod:`.ranks`
-(the public ranking functions), :mod:`.counting` (the one-pass counting engine) and
-:mod:`.maxsim` (the MaxSim similarity source).
+(the public ranking functions), :mod:`.counting` (the one-pass counting engine),
+:mod:`.bracket` (the v2t brackets and input checks) and :mod:`.maxsim` (the MaxSim source).
 """
 
 from __future__ import annotations

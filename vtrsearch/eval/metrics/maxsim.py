@@ -13,13 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .counting import (
-    ProgressFn,
-    band_from_estimates,
-    bracketed_scan,
-    product_error_bound,
-    row_norms,
-)
+from .bracket import band_from_estimates, product_error_bound, row_norms
+from .counting import ProgressFn, bracketed_scan
 
 BLOCK_BYTES = 1 << 26
 """Size of one (captions x segments) score block: captions per chunk ~ this / n_segments / 4."""

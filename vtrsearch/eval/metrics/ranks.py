@@ -10,14 +10,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .counting import (
-    ProgressFn,
-    assemble,
-    check_finite_rows,
-    default_scan,
-    exact_ref,
-    scan_chunks,
-)
+from .bracket import check_finite_rows
+from .counting import ProgressFn, assemble, default_scan, exact_ref, scan_chunks
 from .maxsim import maxsim_scan, segment_groups
 from .summary import RetrievalMetrics, metrics_from_ranks
 
