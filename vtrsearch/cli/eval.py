@@ -37,6 +37,25 @@ def _directions(value: str) -> tuple[str, ...]:
     return dirs
 
 
+def _pools(value: str) -> tuple[str, ...]:
+    pools = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [p for p in pools if p not in ("mean", "max")]
+    if bad or not pools:
+        raise argparse.ArgumentTypeError(f"--pool expects mean, max or mean,max; got {value!r}")
+    return pools
+
+
+def _add_pool_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pool",
+        type=_pools,
+        default=("mean",),
+        metavar="mean,max",
+        help="score a video by its pooled vector (mean, default), its best segment (max: "
+        "MaxSim, needs segments), or both side by side (mean,max)",
+    )
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("index", help="index path or URI")
     p.add_argument(
@@ -76,6 +95,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--ties", choices=TIES, default="average", help="how tied scores count (default average)"
     )
     p.add_argument("--k", type=_ks, default=(1, 5, 10), metavar="1,5,10", help="recall cut-offs")
+    _add_pool_arg(p)
     p.add_argument(
         "--rerank",
         choices=("dsl", "qbnorm"),
@@ -106,8 +126,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--keyframes",
         metavar="DIR",
-        help="folder with keyframes/<video_id>/ images, for thumbnails in the example figures",
+        help="folder with keyframes/<video_id>/ images, for thumbnails in the example figures "
+        "(segment thumbnails stored in the index are used first)",
     )
+    _add_pool_arg(p)
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
 
@@ -115,7 +137,11 @@ def _print_report(report) -> None:
     s = report.settings
     where = "every video" if s["split"] is None else f"split {s['split']!r}"
     counts = ", ".join(f"{d}: {n} queries" for d, n in s["n_queries"].items())
-    print(f"{s['index_uri']} ({where}, {s['n_videos']} videos; {counts}; ties={s['ties']})")
+    pools = s.get("pools") or ["mean"]
+    pooling = "" if pools == ["mean"] else f"; pool={','.join(pools)}"
+    print(
+        f"{s['index_uri']} ({where}, {s['n_videos']} videos; {counts}; ties={s['ties']}{pooling})"
+    )
     print(report.format_table())
     via = report.format_via_index()
     if via:
@@ -147,6 +173,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         qb_bank_split=args.qb_bank_split,
         via_index=args.via_index,
         progress=not args.quiet,
+        pools=args.pool,
     )
     _print_report(report)
     if args.out:
@@ -170,6 +197,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         encoder=args.encoder,
         heads=args.head,
         progress=not args.quiet,
+        pools=args.pool,
     )
     _print_report(report)
     skipped: list[str] = []

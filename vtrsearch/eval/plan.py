@@ -20,6 +20,7 @@ from .inputs import (
     load_checked_head,
 )
 from .metrics import DIRECTIONS, TIES
+from .pooling import check_pools, pool_label, require_segments
 from .rerank import RERANKS, DualSoftmaxRerank, QBNormRerank
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ class EvalPlan:
         encoder: Canonical spec of the baseline encoder (``None`` when the index records none
             and none was given).
         heads: Every loaded head, in the order given.
-        rerank: ``"dsl"`` or ``"qbnorm"``: one re-ranked row per plain row; or ``None``.
+        pools: ``"mean"`` and/or ``"max"`` (MaxSim over segments), in that order: one plain row
+            per model and pool, side by side.
+        rerank: ``"dsl"`` or ``"qbnorm"``: one re-ranked row per mean-pooled row; or ``None``.
         qb_bank_split: Split of the QB-Norm bank (only with ``rerank="qbnorm"``).
         via_index: Also check the serving path for each plain row (t2v only).
         store_sample: Queries sent through ``Index.search_store`` by that check.
@@ -75,6 +78,7 @@ class EvalPlan:
     models: list[ModelPlan]
     encoder: str | None = None
     heads: list[LoadedHead] = field(default_factory=list)
+    pools: tuple[str, ...] = ("mean",)
     rerank: str | None = None
     qb_bank_split: str | None = None
     via_index: bool = False
@@ -83,13 +87,20 @@ class EvalPlan:
     allow_foreign_space: bool = False
     notes: list[str] = field(default_factory=list)
 
+    def label(self, model: ModelPlan, pool: str) -> str:
+        """Label of ``model``'s plain row pooled with ``pool``."""
+        return pool_label(model.label, pool, self.pools)
+
     def model_steps(self, model: ModelPlan) -> list[tuple[str, str]]:
-        """``(stage, row label)`` of the steps of one plain row (see :mod:`.progress`)."""
-        out = [("rank", model.label)]
-        if self.via_index and "t2v" in self.directions:
-            out.append(("via_index", model.label))
-        if self.rerank is not None:
-            out.append(("rerank", f"{model.label} {_SUFFIX[self.rerank]}"))
+        """``(stage, row label)`` of the steps of one model's rows (see :mod:`.progress`)."""
+        out = []
+        for pool in self.pools:
+            label = self.label(model, pool)
+            out.append(("rank", label))
+            if self.via_index and "t2v" in self.directions:
+                out.append(("via_index", label))
+            if self.rerank is not None and pool == "mean":
+                out.append(("rerank", f"{label} {_SUFFIX[self.rerank]}"))
         return out
 
     @property
@@ -100,10 +111,10 @@ class EvalPlan:
     @property
     def row_labels(self) -> list[str]:
         """Labels of the rows the report will have: plain rows, then re-ranked rows."""
-        plain = [m.label for m in self.models]
+        plain = [self.label(m, p) for m in self.models for p in self.pools]
         if self.rerank is None:
             return plain
-        return plain + [f"{label} {_SUFFIX[self.rerank]}" for label in plain]
+        return plain + [f"{self.label(m, 'mean')} {_SUFFIX[self.rerank]}" for m in self.models]
 
 
 def check_options(
@@ -145,24 +156,31 @@ def plan_evaluation(
     via_index: bool = False,
     store_sample: int = 200,
     seed: int = 0,
+    pools: Sequence[str] | str = ("mean",),
 ) -> EvalPlan:
     """Check the options and decide the rows; the arguments are :func:`evaluate_index`'s.
 
     Raises:
         UnknownSplitError: ``split`` or ``qb_bank_split`` is not in the index.
-        ValueError: bad options, nothing to evaluate, or a QB-Norm bank split equal to the
-            evaluated one.
+        ValueError: bad options, nothing to evaluate, a QB-Norm bank split equal to the
+            evaluated one, or re-ranking without the mean pool.
+        NoSegmentsError: ``pools`` has ``"max"`` and the index has no segments.
         FileNotFoundError: a head is neither a directory nor registered with the index.
         SpaceMismatchError / DimensionMismatchError: a head (or, without heads, the baseline
             encoder) does not produce vectors in the index's space.
     """
     dirs, ks = check_options(directions, ties, ks, rerank)
+    pool_list = check_pools(pools)
+    if rerank is not None and "mean" not in pool_list:
+        raise ValueError(f"re-ranking ({rerank}) applies to mean-pooled rows: add the mean pool")
     if isinstance(heads, (str, Path)):
         heads = [heads]
     if split is not None:
         check_split(index, split, "split")
     if rerank == "qbnorm":
         check_bank_split(index, split, qb_bank_split)
+    if "max" in pool_list:
+        require_segments(index)
     foreign = bool(index.metadata.get("allow_foreign_space"))
     loaded = [load_checked_head(index, h, foreign) for h in heads]
     notes: list[str] = []
@@ -203,6 +221,7 @@ def plan_evaluation(
         models=models,
         encoder=base,
         heads=loaded,
+        pools=pool_list,
         rerank=rerank,
         qb_bank_split=qb_bank_split if rerank == "qbnorm" else None,
         via_index=bool(via_index),

@@ -29,6 +29,8 @@ class QueryExample:
         rank: t2v rank of the ground truth (average-tie rank as evaluated).
         score: Similarity of the query with its ground-truth video.
         top: ``(video_id, score, category name)`` of the top results, best first.
+        moments: Video id -> ``(segment, start, end)`` of its best segment for the query, for
+            the ground truth and the top results that have segments (empty without segments).
     """
 
     query: int
@@ -38,6 +40,7 @@ class QueryExample:
     rank: float
     score: float
     top: list[tuple[str, float, str]]
+    moments: dict[str, tuple[int, float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +76,7 @@ class EvalRow:
         rerank: ``"dsl"`` or ``"qbnorm"`` for re-ranked rows, else ``None``.
         notes: Caveats of this row (e.g. transductive re-ranking).
         raw: Per-query data for plots (plain rows only).
+        pool: ``"mean"`` (pooled video vectors) or ``"max"`` (MaxSim over segments).
     """
 
     label: str
@@ -85,6 +89,7 @@ class EvalRow:
     rerank: str | None = None
     notes: list[str] = field(default_factory=list)
     raw: RowData | None = field(default=None, repr=False)
+    pool: str = "mean"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict with every number of the row (raw data excluded)."""
@@ -92,6 +97,7 @@ class EvalRow:
             "label": self.label,
             "encoder": self.encoder,
             "head": self.head,
+            "pool": self.pool,
             "rerank": self.rerank,
             "notes": list(self.notes),
             "metrics": {d: m.to_dict() for d, m in self.metrics.items()},
@@ -138,18 +144,24 @@ class EvalReport:
 
     @property
     def plain_rows(self) -> list[EvalRow]:
-        """Rows without re-ranking (baseline and heads)."""
+        """Rows without re-ranking (baseline and heads, every pool)."""
         return [r for r in self.rows if r.rerank is None]
 
     @property
+    def pool(self) -> str:
+        """The first evaluated pool (``"mean"`` when it was): the one :attr:`baseline` and
+        :attr:`head_rows` report."""
+        return (self.settings.get("pools") or ["mean"])[0]
+
+    @property
     def baseline(self) -> EvalRow | None:
-        """The bare-encoder row, when it was evaluated."""
-        return next((r for r in self.plain_rows if r.head is None), None)
+        """The bare-encoder row of :attr:`pool`, when it was evaluated."""
+        return next((r for r in self.plain_rows if r.head is None and r.pool == self.pool), None)
 
     @property
     def head_rows(self) -> list[EvalRow]:
-        """Plain rows of projection heads."""
-        return [r for r in self.plain_rows if r.head is not None]
+        """Plain rows of projection heads, pooled with :attr:`pool`."""
+        return [r for r in self.plain_rows if r.head is not None and r.pool == self.pool]
 
     def to_dict(self) -> dict[str, Any]:
         """Settings, notes and every row's numbers as a JSON-friendly dict."""

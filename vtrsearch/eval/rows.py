@@ -5,7 +5,7 @@ Helpers of :func:`vtrsearch.eval.evaluate_index`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +16,7 @@ from .report import EvalRow, QueryExample, RowData
 if TYPE_CHECKING:
     from ..heads.io import LoadedHead
     from .inputs import EvalSplit
+    from .pooling import SplitSegments
 
 NEGATIVE_SAMPLE = 100_000
 """Caption x other-video similarities kept for the histograms."""
@@ -31,6 +32,8 @@ def metrics_row(
     data: EvalSplit,
     ks: Sequence[int],
     rerank: str | None = None,
+    *,
+    pool: str = "mean",
 ) -> EvalRow:
     """A row with overall, per-category and (t2v) per-query-length metrics of ``ranks``."""
     metrics, per_cat, per_len = {}, {}, {}
@@ -54,19 +57,39 @@ def metrics_row(
         per_category=per_cat,
         per_length=per_len,
         rerank=rerank,
+        pool=pool,
     )
 
 
 def row_data(
-    q: np.ndarray, data: EvalSplit, t2v: np.ndarray | None, rng: np.random.Generator
+    q: np.ndarray,
+    data: EvalSplit,
+    t2v: np.ndarray | None,
+    rng: np.random.Generator,
+    segments: SplitSegments | None = None,
+    pool: str = "mean",
 ) -> RowData:
-    """Positive similarities, a bounded sample of negatives, and example queries."""
+    """Positive similarities, a bounded sample of negatives, and example queries.
+
+    Scores are the row's: pooled vectors (``"mean"``) or best segments (``"max"``, from
+    ``segments``). With ``segments`` every example names the best moment of its videos.
+    """
     g, cv = data.vectors, data.cv
     n, m = len(q), len(g)
-    positive = np.einsum("ij,ij->i", q, g[cv])
+    if pool == "max":
+        from .metrics.maxsim import own_max_scores
+
+        positive = own_max_scores(q, segments.vectors, segments.video_row, cv)
+        scores = segments.scores
+    else:
+        positive = np.einsum("ij,ij->i", q, g[cv])
+
+        def scores(block: np.ndarray) -> np.ndarray:
+            return block @ g.T
+
     n_rows = int(min(n, max(1, -(-NEGATIVE_SAMPLE // max(m - 1, 1)))))
     rows = np.sort(rng.choice(n, size=n_rows, replace=False))
-    block = q[rows] @ g.T
+    block = scores(q[rows])
     own = np.zeros_like(block, dtype=bool)
     own[np.arange(n_rows), cv[rows]] = True
     negative = block[~own]
@@ -80,23 +103,41 @@ def row_data(
             ("failure", np.flatnonzero(t2v > fail_cut)),
         ):
             picks = np.sort(rng.choice(pool, size=min(N_EXAMPLES, pool.size), replace=False))
-            examples[kind] = [_example(int(i), q, data, float(t2v[i])) for i in picks.tolist()]
+            examples[kind] = [
+                _example(int(i), q, data, float(t2v[i]), scores, segments) for i in picks.tolist()
+            ]
     return RowData(t2v, positive.astype(np.float32), negative.astype(np.float32), examples)
 
 
-def _example(i: int, q: np.ndarray, data: EvalSplit, rank: float) -> QueryExample:
+def _example(
+    i: int,
+    q: np.ndarray,
+    data: EvalSplit,
+    rank: float,
+    scores: Callable[[np.ndarray], np.ndarray],
+    segments: SplitSegments | None,
+) -> QueryExample:
     from ..index.gallery import top_k_of_scores
 
-    top, scores = top_k_of_scores(data.vectors @ q[i], 5)
+    row_scores = scores(q[i : i + 1])[0]
+    top, top_scores = top_k_of_scores(row_scores, 5)
+    gt = int(data.cv[i])
+    moments = {}
+    if segments is not None:
+        for r in [gt, *top.tolist()]:
+            best = segments.best(q[i], r)
+            if best is not None:
+                moments[str(data.ids[r])] = best
     return QueryExample(
         query=i,
         text=data.texts[i],
-        video_id=str(data.ids[data.cv[i]]),
-        category=data.category_names[data.cv[i]],
+        video_id=str(data.ids[gt]),
+        category=data.category_names[gt],
         rank=rank,
-        score=float(data.vectors[data.cv[i]] @ q[i]),
+        score=float(row_scores[gt]),
         top=[
             (str(data.ids[r]), float(s), data.category_names[r])
-            for r, s in zip(top.tolist(), scores.tolist(), strict=True)
+            for r, s in zip(top.tolist(), top_scores.tolist(), strict=True)
         ],
+        moments=moments,
     )

@@ -9,6 +9,10 @@ re-ranked variants (Dual Softmax, QB-Norm) are further rows, labelled and kept a
 Query vectors are L2-normalised (cosine similarity, like serving); this never changes a t2v
 rank. The metrics engine is chunked: no full similarity matrix is built except for Dual Softmax.
 
+Pools: ``"mean"`` scores a video by its pooled vector, ``"max"`` by its best segment (MaxSim,
+both directions: v2t scores a caption against a video's best segment); with both, every model
+has two rows side by side. Re-ranking applies to the mean-pooled rows.
+
 A run has two parts: :func:`plan_evaluation` decides the rows (:class:`EvalPlan`), and
 :func:`run_plan` computes them step by step, reporting :class:`EvalProgress` events.
 """
@@ -27,8 +31,9 @@ import numpy as np
 
 from ..errors import DimensionMismatchError
 from .inputs import EvalSplit, load_split, query_vectors
-from .metrics import DIRECTIONS, retrieval_ranks
+from .metrics import DIRECTIONS, maxsim_ranks, retrieval_ranks
 from .plan import EvalPlan, ModelPlan, plan_evaluation
+from .pooling import SplitSegments, load_segments
 from .progress import EvalProgress, ProgressCallback, StepReporter, TqdmProgress
 from .report import EvalReport, EvalRow
 from .rerank import DualSoftmaxRerank, QBNormRerank, Reranker
@@ -57,6 +62,7 @@ def evaluate_index(
     progress: ProgressCallback | bool | None = True,
     store_sample: int = 200,
     seed: int = 0,
+    pools: Sequence[str] | str = ("mean",),
 ) -> EvalReport:
     """Retrieval metrics of the index's query encoder and of each projection head.
 
@@ -80,11 +86,16 @@ def evaluate_index(
             nothing. Every step is also logged on the ``vtrsearch.eval`` logger.
         store_sample: Queries sent through ``search_store`` when ``via_index`` is set.
         seed: Seed of the samples (negatives for plots, examples, store queries).
+        pools: ``"mean"`` (pooled video vectors) and/or ``"max"`` (MaxSim: a video scores its
+            best segment; needs segments), a list or ``"mean,max"``: one row per model and
+            pool, labelled ``"<model> [<pool>]"`` unless only ``"mean"`` is evaluated.
 
     Raises:
         UnknownSplitError: ``split`` or ``qb_bank_split`` is not in the index.
+        NoSegmentsError: ``pools`` has ``"max"`` and the index (or split) has no segments.
         ValueError: bad options, no encoder, nothing to evaluate, a split without captions,
-            or a QB-Norm bank split equal to the evaluated one.
+            a QB-Norm bank split equal to the evaluated one, or re-ranking without the mean
+            pool.
         SpaceMismatchError / DimensionMismatchError: a head (or, without heads, the baseline
             encoder) does not produce vectors in the index's space.
     """
@@ -102,6 +113,7 @@ def evaluate_index(
         via_index=via_index,
         store_sample=store_sample,
         seed=seed,
+        pools=pools,
     )
     return run_plan(index, plan, progress=progress)
 
@@ -119,10 +131,11 @@ def run_plan(
             q = run.query_vectors(model)
             if q is None:
                 continue
-            row = run.plain_row(model, q)
-            plain.append(row)
-            if plan.rerank is not None:
-                extra.append(run.rerank_row(model, row, q))
+            for pool in plan.pools:
+                row = run.plain_row(model, q, pool)
+                plain.append(row)
+                if plan.rerank is not None and pool == "mean":
+                    extra.append(run.rerank_row(model, row, q))
         if not plain:
             raise ValueError("nothing was evaluated: " + "; ".join(run.notes))
         return run.report(plain + extra)
@@ -159,6 +172,15 @@ class _Run:
     def __post_init__(self) -> None:
         self.notes = list(self.plan.notes)
         self.rng = np.random.default_rng(self.plan.seed)
+        pools = self.plan.pools
+        self._segments: SplitSegments | None = load_segments(
+            self.index, self.data, self.plan.split, required="max" in pools
+        )
+        if self._segments is not None and self._segments.n_bare and "max" in pools:
+            self.notes.append(
+                f"{self._segments.n_bare} of {len(self.data.ids)} videos have no segments: "
+                "max pooling scores them by their pooled vector, as search does"
+            )
 
     # step 1: query vectors ---------------------------------------------------------------
     def query_vectors(self, model: ModelPlan) -> np.ndarray | None:
@@ -182,32 +204,32 @@ class _Run:
             return None
 
     # step 2: ranks, metrics, plot data, serving-path check --------------------------------
-    def plain_row(self, model: ModelPlan, q: np.ndarray) -> EvalRow:
-        """The row of ``model``: metrics, breakdowns, plot data and the via-index check."""
+    def plain_row(self, model: ModelPlan, q: np.ndarray, pool: str = "mean") -> EvalRow:
+        """The row of ``model`` pooled with ``pool``: metrics, breakdowns, plot data and the
+        via-index check."""
         plan, data = self.plan, self.data
         head = model.head
+        label = plan.label(model, pool)
         what = model.spec if head is None else f"{model.spec} + {head.path}"
-        update = self.reporter.begin(
-            "rank", model.label, len(q), f"evaluating {model.label} ({what})"
-        )
+        if pool == "max":
+            what += f", MaxSim over {len(self._segments.vectors)} segment rows"
+        update = self.reporter.begin("rank", label, len(q), f"evaluating {label} ({what})")
+        options = {"ties": plan.ties, "directions": plan.directions, "progress": update}
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*have no captions")
-            ranks = retrieval_ranks(
-                q,
-                data.vectors,
-                data.cv,
-                ties=plan.ties,
-                directions=plan.directions,
-                progress=update,
-            )
-        row = metrics_row(model.label, model.spec, head, ranks, data, plan.ks)
-        row.raw = row_data(q, data, ranks.get("t2v"), self.rng)
+            if pool == "max":
+                segs = self._segments
+                ranks = maxsim_ranks(q, segs.vectors, segs.video_row, data.cv, **options)
+            else:
+                ranks = retrieval_ranks(q, data.vectors, data.cv, **options)
+        row = metrics_row(label, model.spec, head, ranks, data, plan.ks, pool=pool)
+        row.raw = row_data(q, data, ranks.get("t2v"), self.rng, self._segments, pool)
         if plan.via_index and "t2v" in ranks:
-            row.via_index = self.via_index(model, q, ranks["t2v"], row)
+            row.via_index = self.via_index(label, q, ranks["t2v"], row, pool)
         return row
 
     def via_index(
-        self, model: ModelPlan, q: np.ndarray, t2v: np.ndarray, row: EvalRow
+        self, label: str, q: np.ndarray, t2v: np.ndarray, row: EvalRow, pool: str = "mean"
     ) -> dict[str, Any]:
         """The same queries through ``Index.search_many`` and a sample through the store."""
         from .via_index import via_index_check
@@ -215,9 +237,9 @@ class _Run:
         plan = self.plan
         update = self.reporter.begin(
             "via_index",
-            model.label,
+            label,
             len(q),
-            f"{model.label}: {len(q)} queries through Index.search_many",
+            f"{label}: {len(q)} queries through Index.search_many",
         )
         out = via_index_check(
             self.index,
@@ -230,8 +252,10 @@ class _Run:
             ks=plan.ks,
             split=plan.split,
             ties=plan.ties,
-            store_sample=plan.store_sample,
+            store_sample=plan.store_sample if pool == "mean" else 0,
             seed=plan.seed,
+            pool=pool,
+            row_scores=None if pool == "mean" else self._segments.scores,
         )
         update(len(q), len(q))
         return out
@@ -300,6 +324,7 @@ class _Run:
             "directions": list(plan.directions),
             "ties": plan.ties,
             "ks": list(plan.ks),
+            "pools": list(plan.pools),
             "rerank": plan.rerank,
             "qb_bank_split": plan.qb_bank_split,
             "via_index": plan.via_index,
@@ -308,6 +333,10 @@ class _Run:
             "feature_model": index.feature_model,
             "dim": index.dim,
             "n_videos": int(len(self.data.ids)),
+            "n_segments": None if self._segments is None else self._segments.n_segments,
+            "n_videos_without_segments": (
+                None if self._segments is None else self._segments.n_bare
+            ),
             "n_queries": {
                 d: first.metrics[d].n_queries for d in plan.directions if d in first.metrics
             },

@@ -8,7 +8,7 @@ row of each caption's video.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,8 +46,14 @@ def via_index_check(
     ties: str,
     store_sample: int = 200,
     seed: int = 0,
+    pool: str = "mean",
+    row_scores: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Run every query through ``Index.search_many`` (and a sample through ``search_store``).
+
+    ``pool="max"`` searches with MaxSim (``search_many(pool="max")``); ``row_scores`` then
+    gives the evaluated scores of a ``(n, d)`` block of queries (default ``q @ g.T``), to find
+    ties. The store sample only applies to mean pooling (pass ``store_sample=0`` otherwise).
 
     Returns:
         ``path``, ``n_queries``, ``recall`` and ``exact_recall`` per K (keys are str(K)),
@@ -57,7 +63,7 @@ def via_index_check(
     kmax = max(ks)
     gt_ids = gallery_ids[cv].tolist()
     started = time.perf_counter()
-    hits = index.search_many(q, k=kmax, split=split)
+    hits = index.search_many(q, k=kmax, split=split, pool=pool)
     seconds = time.perf_counter() - started
     pos = _positions(hits, gt_ids)
     recall = _recalls(pos, ks)
@@ -67,11 +73,12 @@ def via_index_check(
     mismatch = np.flatnonzero((inside | (t2v_ranks <= kmax)) & (pos != t2v_ranks))
     tied = 0
     for i in mismatch.tolist():
-        scores = g @ q[i]
+        scores = g @ q[i] if row_scores is None else row_scores(q[i : i + 1])[0]
         own = scores[cv[i]]
         tied += int(np.count_nonzero(scores == own) > 1)
     out: dict[str, Any] = {
-        "path": "Index.search_many (exact, in memory)",
+        "path": "Index.search_many (exact, in memory)"
+        + ("" if pool == "mean" else f", pool={pool}"),
         "n_queries": int(len(pos)),
         "recall": recall,
         "exact_recall": exact,
