@@ -48,6 +48,14 @@ def span(start: float, end: float) -> str:
     return f"{clock(start)}\u2013{clock(end)}"
 
 
+def moment_span(start: float, end: float) -> str:
+    """``mm:ss–mm:ss`` of a moment (e.g. ``00:12–00:14``), with tenths only when a time has
+    them (``00:01.2–00:02.5``)."""
+    if all(round(float(t) * 10) % 10 == 0 for t in (start, end)):
+        return "\u2013".join(clock(t)[:-2] for t in (start, end))
+    return span(start, end)
+
+
 def hits_table(hits: Sequence) -> str:
     """A table of :class:`vtrsearch.Hit` rows (with each hit's best moment when known)."""
     if any(getattr(h, "start", None) is not None for h in hits):

@@ -15,7 +15,12 @@ import json
 
 import numpy as np
 import pytest
-from helpers.eval_data import MINILM
+from helpers.eval_data import (
+    MINILM,
+    PLANTED_BARE,
+    PLANTED_SEGMENTS,
+    build_planted_moments_index,
+)
 
 from vtrsearch import Index, NoSegmentsError, load_encoder
 from vtrsearch.cli.eval import add_parsers, cmd_eval
@@ -24,16 +29,8 @@ from vtrsearch.eval import evaluate_index, plan_evaluation
 from vtrsearch.eval.metrics import breakdown, metrics_from_ranks
 from vtrsearch.index.caption_cache import caption_vectors
 
-SUBJECTS = ("a man", "a woman", "a child", "an old dog", "two friends", "a robot")
-ACTIONS = (
-    "rides a red bicycle down a hill",
-    "plays the piano in a quiet room",
-    "paints a large mural on a wall",
-    "swims across a cold lake at dawn",
-    "juggles three oranges at a market and laughs loudly with the crowd around",
-)
-N_SEGMENTS = 8
-BARE = ("v05", "v17")  # videos without segments
+N_SEGMENTS = PLANTED_SEGMENTS
+BARE = PLANTED_BARE
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -42,27 +39,9 @@ def unit(x: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory) -> Index:
-    minilm = load_encoder(MINILM)
-    rng = np.random.default_rng(7)
-    texts = [f"{s} {a}" for s in SUBJECTS for a in ACTIONS]
-    ids = [f"v{i:02d}" for i in range(len(texts))]
-    emb = unit(minilm.encode(texts))
-    index = Index.create(
-        tmp_path_factory.mktemp("pooled") / "idx", dim=384, feature_model=MINILM, encoder=MINILM
+    return build_planted_moments_index(
+        tmp_path_factory.mktemp("pooled") / "idx", load_encoder(MINILM)
     )
-    segs, pooled = {}, []
-    for i, vid in enumerate(ids):
-        vecs = unit(rng.normal(size=(N_SEGMENTS, 384)))
-        vecs[int(rng.integers(N_SEGMENTS))] = unit(emb[i] + 0.02 * rng.normal(size=384))
-        segs[vid] = vecs
-        lean = emb[(i + 1) % len(ids)]
-        pooled.append(emb[i] if vid in BARE else unit(vecs.mean(axis=0) + 0.5 * lean))
-    index.add_videos(ids, np.array(pooled), categories=[i % 4 for i in range(len(ids))])
-    index.add_captions([f"{v}#0" for v in ids], ids, texts)
-    rows = [(v, 2.0 * j, 2.0 * j + 2.0) for v in ids if v not in BARE for j in range(N_SEGMENTS)]
-    vid, start, end = (list(c) for c in zip(*rows, strict=True))
-    index.add_segments(vid, start, end, np.concatenate([segs[v] for v in ids if v not in BARE]))
-    return index
 
 
 def reference(index: Index) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:

@@ -98,3 +98,65 @@ def make_head(path: Path, *, in_dim: int = 384, out_dim: int = 384, seed: int = 
     return save_head(head, cfg, path)
 
 
+PLANTED_SUBJECTS = ("a man", "a woman", "a child", "an old dog", "two friends", "a robot")
+PLANTED_ACTIONS = (
+    "rides a red bicycle down a hill",
+    "plays the piano in a quiet room",
+    "paints a large mural on a wall",
+    "swims across a cold lake at dawn",
+    "juggles three oranges at a market and laughs loudly with the crowd around",
+)
+PLANTED_SEGMENTS = 8
+PLANTED_BARE = ("v05", "v17")  # videos without segments
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def thumbnail_jpeg(video_row: int, segment: int) -> bytes:
+    """A small JPEG whose colour says which video and segment it belongs to."""
+    import io
+
+    from PIL import Image
+
+    pixels = np.zeros((24, 32, 3), dtype=np.uint8)
+    pixels[..., 0] = 8 * video_row
+    pixels[..., 1] = 30 * segment
+    pixels[:12, :16, 2] = 255
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=95)
+    return buf.getvalue()
+
+
+def build_planted_moments_index(uri: Path, minilm, *, thumbnails: bool = False) -> Index:
+    """30 videos of 2-s segments, one segment planted near the video's caption (real MiniLM).
+
+    Each pooled vector is the mean of the video's segments pulled toward the *next* video's
+    caption, so mean pooling confuses neighbours while the best segment finds the right video.
+    The videos in ``PLANTED_BARE`` have no segments (their pooled vector is their caption's).
+    With ``thumbnails`` every segment stores :func:`thumbnail_jpeg` of its video and number.
+    """
+    rng = np.random.default_rng(7)
+    texts = [f"{s} {a}" for s in PLANTED_SUBJECTS for a in PLANTED_ACTIONS]
+    ids = [f"v{i:02d}" for i in range(len(texts))]
+    emb = _unit(minilm.encode(texts))
+    index = Index.create(uri, dim=384, feature_model=MINILM, encoder=MINILM)
+    segs, pooled = {}, []
+    for i, vid in enumerate(ids):
+        vecs = _unit(rng.normal(size=(PLANTED_SEGMENTS, 384)))
+        vecs[int(rng.integers(PLANTED_SEGMENTS))] = _unit(emb[i] + 0.02 * rng.normal(size=384))
+        segs[vid] = vecs
+        lean = emb[(i + 1) % len(ids)]
+        pooled.append(emb[i] if vid in PLANTED_BARE else _unit(vecs.mean(axis=0) + 0.5 * lean))
+    index.add_videos(ids, np.array(pooled), categories=[i % 4 for i in range(len(ids))])
+    index.add_captions([f"{v}#0" for v in ids], ids, texts)
+    rows = [(v, j) for v in ids if v not in PLANTED_BARE for j in range(PLANTED_SEGMENTS)]
+    index.add_segments(
+        [v for v, _ in rows],
+        [2.0 * j for _, j in rows],
+        [2.0 * j + 2.0 for _, j in rows],
+        np.concatenate([segs[v] for v in ids if v not in PLANTED_BARE]),
+        thumbnails=[thumbnail_jpeg(ids.index(v), j) for v, j in rows] if thumbnails else None,
+    )
+    return index

@@ -1,8 +1,10 @@
 """Success and failure example figures: queries, their ground truth and top-5 results.
 
-Keyframe thumbnails are shown when ``keyframes_dir`` holds a folder of images per video
+When the index has segments, every video of an example shows its matched moment (the best
+segment for the query, ``mm:ss–mm:ss``) and that segment's stored thumbnail (pass ``index``).
+Otherwise keyframe thumbnails are shown when ``keyframes_dir`` holds a folder of images per video
 (``keyframes/<video_id>/`` or ``<video_id>/`` directly under it, as ``vtrsearch ingest frames``
-reads them); otherwise the figure is text only.
+reads them); with neither the figure is text only.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..tables import moment_span
 from .figure import finish, new_figure
 
 if TYPE_CHECKING:
+    import numpy as np
     from matplotlib.figure import Figure
 
     from ..eval.report import EvalReport, EvalRow, QueryExample
+    from ..index.index import Index
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 HIT = "#c7e9c0"  # background of the ground truth in a result list
@@ -37,14 +42,25 @@ def keyframe_path(keyframes_dir: str | Path | None, video_id: str) -> Path | Non
     return None
 
 
-def _thumbnail(path: Path, size: int = 200):
+def _thumbnail(source: Path | bytes, size: int = 200) -> np.ndarray:
+    """RGB pixels of an image file or of JPEG bytes, at most ``size`` pixels wide and high."""
+    import io
+
     import numpy as np
     from PIL import Image
 
-    with Image.open(path) as img:
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
         img = img.convert("RGB")
         img.thumbnail((size, size))
         return np.asarray(img)
+
+
+def moment_thumbnail(index: Index | None, ex: QueryExample, video_id: str) -> bytes | None:
+    """The stored thumbnail of ``video_id``'s matched segment for ``ex`` (``None``: none)."""
+    moment = ex.moments.get(video_id)
+    if index is None or moment is None:
+        return None
+    return index.thumbnail(video_id, moment[0])
 
 
 def plot_case_examples(
@@ -55,8 +71,13 @@ def plot_case_examples(
     row: EvalRow | None = None,
     keyframes_dir: str | Path | None = None,
     n: int = 4,
+    index: Index | None = None,
 ) -> Figure | None:
     """A few t2v queries with their ground truth and top-5 results (ground truth highlighted).
+
+    Each video's matched moment (``mm:ss–mm:ss``) is written beside it when the evaluation
+    found segments; its tiles show that segment's stored thumbnail (read from ``index``), else
+    a keyframe from ``keyframes_dir``, else a blank tile.
 
     Args:
         report: The evaluation (its rows carry the examples picked during evaluation).
@@ -66,6 +87,7 @@ def plot_case_examples(
         row: The row whose examples to show (default: the last head row, else the baseline).
         keyframes_dir: Folder with ``keyframes/<video_id>/`` images for thumbnails.
         n: At most this many queries.
+        index: The evaluated index, for the stored thumbnails of the matched segments.
 
     Returns:
         The figure, or ``None`` when the row has no example of that kind (nothing written).
@@ -79,12 +101,13 @@ def plot_case_examples(
     examples = row.raw.examples.get(kind, [])[:n]
     if not examples:
         return None
-    frames = {
-        vid: keyframe_path(keyframes_dir, vid)
-        for ex in examples
-        for vid in [ex.video_id, *(t[0] for t in ex.top)]
-    }
-    thumbs = any(p is not None for p in frames.values())
+    tiles_of = [[ex.video_id, *(t[0] for t in ex.top)] for ex in examples]
+    frames = {vid: keyframe_path(keyframes_dir, vid) for vids in tiles_of for vid in vids}
+    images = [
+        {vid: moment_thumbnail(index, ex, vid) or frames[vid] for vid in vids}
+        for ex, vids in zip(examples, tiles_of, strict=True)
+    ]
+    thumbs = any(img is not None for per in images for img in per.values())
     n_cols = 7 if thumbs else 1
     n_lines = max(_n_lines(ex, wide=not thumbs) for ex in examples)
     per_example = max(n_lines * LINE_PT / 72 + 0.3, 2.3 if thumbs else 0.0)
@@ -98,7 +121,7 @@ def plot_case_examples(
                 (f"#{r} ({s:.3f})", vid, s) for r, (vid, s, _) in enumerate(ex.top, start=1)
             ]
             for j, (title, vid, _score) in enumerate(tiles):
-                _thumb_panel(fig.add_subplot(grid[i, j + 1]), frames.get(vid), title, vid, ex)
+                _thumb_panel(fig.add_subplot(grid[i, j + 1]), images[i].get(vid), title, vid, ex)
     what = "ground truth ranked 1st" if kind == "success" else "ground truth not in the top 5"
     if kind == "failure" and all(ex.rank <= 5 for ex in examples):
         what = "ground truth not ranked 1st"
@@ -159,22 +182,32 @@ def _text_panel(ax, ex: QueryExample, wide: bool) -> None:
     for r, (vid, score, cat) in enumerate(ex.top, start=1):
         hit = vid == ex.video_id
         found = found or hit
-        _line(ax, row, _result(str(r), vid, score, cat, hit), **mono, **_hit_style(hit))
+        text = _result(str(r), vid, score, cat, hit, _when(ex, vid))
+        _line(ax, row, text, **mono, **_hit_style(hit))
         row += 1
     if not found:
         _line(ax, row, "  …", **mono)
         _line(
             ax,
             row + 1,
-            _result(rank, ex.video_id, ex.score, ex.category, True),
+            _result(rank, ex.video_id, ex.score, ex.category, True, _when(ex, ex.video_id)),
             **mono,
             **_hit_style(True),
         )
 
 
-def _result(rank: str, vid: str, score: float, cat: str, hit: bool) -> str:
+def _when(ex: QueryExample, vid: str) -> str:
+    """The matched moment of ``vid`` for ``ex`` as ``mm:ss–mm:ss`` (empty: none)."""
+    moment = ex.moments.get(vid)
+    return "" if moment is None else moment_span(moment[1], moment[2])
+
+
+def _result(rank: str, vid: str, score: float, cat: str, hit: bool, when: str = "") -> str:
     cat = textwrap.shorten(cat, 22, placeholder="…")
-    return f"#{rank:<3} {vid:<11} {score:6.3f}  {cat:<22}" + ("  ← ground truth" if hit else "")
+    when = f"  {when}" if when else ""
+    return f"#{rank:<3} {vid:<11} {score:6.3f}  {cat:<22}{when}" + (
+        "  ← ground truth" if hit else ""
+    )
 
 
 def _hit_style(hit: bool) -> dict:
@@ -183,7 +216,7 @@ def _hit_style(hit: bool) -> dict:
     return {"fontweight": "bold", "bbox": {"facecolor": HIT, "edgecolor": "none", "pad": 1.5}}
 
 
-def _thumb_panel(ax, image: Path | None, title: str, vid: str, ex: QueryExample) -> None:
+def _thumb_panel(ax, image: Path | bytes | None, title: str, vid: str, ex: QueryExample) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     is_gt = vid == ex.video_id
@@ -193,8 +226,10 @@ def _thumb_panel(ax, image: Path | None, title: str, vid: str, ex: QueryExample)
         import numpy as np
 
         ax.imshow(np.full((120, 160, 3), 242, dtype=np.uint8))
-        ax.text(80, 60, "no keyframes", ha="center", va="center", fontsize=8, color="#777777")
+        ax.text(80, 60, "no image", ha="center", va="center", fontsize=8, color="#777777")
     for spine in ax.spines.values():
         spine.set_edgecolor(GT_EDGE if is_gt else "#bbbbbb")
         spine.set_linewidth(3 if is_gt else 0.8)
-    ax.set_xlabel(f"{title}\n{vid}", fontsize=8, color=GT_EDGE if is_gt else "black")
+    when = _when(ex, vid)
+    label = f"{title}\n{vid}" + (f"\n{when}" if when else "")
+    ax.set_xlabel(label, fontsize=8, color=GT_EDGE if is_gt else "black")

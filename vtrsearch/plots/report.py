@@ -94,7 +94,8 @@ def report_figures(
     Args:
         index: The evaluated index (the EDA figures read it).
         report: The evaluation; its split is the EDA figures' split too.
-        keyframes_dir: Folder with ``keyframes/<video_id>/`` images for the example figures.
+        keyframes_dir: Folder with ``keyframes/<video_id>/`` images for the example figures
+            (the stored thumbnails of the matched segments come first).
         skipped: When a list, receives ``"<file>: <reason>"`` for each figure not drawn.
     """
     skips: list[str] = [] if skipped is None else skipped
@@ -105,7 +106,7 @@ def report_figures(
     }
     figures.update(_metric_figures(report, skips))
     figures.update(_similarity_figures(report, skips))
-    figures.update(_case_figures(report, keyframes_dir, skips))
+    figures.update(_case_figures(report, keyframes_dir, skips, index))
     figures.update(_eda_figures(index, split, report.settings.get("encoder")))
     return figures
 
@@ -156,14 +157,17 @@ def _similarity_figures(report: EvalReport, skips: list[str]) -> dict[str, Figur
 
 
 def _case_figures(
-    report: EvalReport, keyframes_dir: str | Path | None, skips: list[str]
+    report: EvalReport, keyframes_dir: str | Path | None, skips: list[str], index: Index
 ) -> dict[str, Figure]:
-    """Success and failure examples of the fine-tuned row (else the baseline)."""
+    """Success and failure examples of the fine-tuned row (else the baseline), with the
+    matched moments and their stored thumbnails when the index has segments."""
     row = tuned_row(report) or report.baseline
     out = {}
     for kind in ("success", "failure"):
         name = f"{kind}_case_examples.png"
-        fig = plot_case_examples(report, kind=kind, row=row, keyframes_dir=keyframes_dir)
+        fig = plot_case_examples(
+            report, kind=kind, row=row, keyframes_dir=keyframes_dir, index=index
+        )
         if fig is None:
             skips.append(f"{name}: no {kind} among the queries")
         else:
