@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from vtrsearch.stores.uri import display_name
 
 from .engine import SearchEngine
 from .help import HelpScreen
+from .media import launch
 from .views.evaluation import EvaluationView
 from .views.search import SearchView
 
@@ -29,6 +31,10 @@ class VtrsearchApp(App[None]):
         index: The open index.
         head: Projection head to start with (registered name or directory); a missing one is
             reported as an error notification and the baseline is used.
+        media: Folder of video files ``<video_id>.<ext>`` to play moments from (``videos/``
+            beside the index is always looked at).
+        player: Player command for moments (default ``$VTRSEARCH_PLAYER``, else mpv or VLC,
+            else the system opener).
     """
 
     CSS = """
@@ -55,10 +61,19 @@ class VtrsearchApp(App[None]):
     header_line: reactive[str] = reactive("")
     """The header's subtitle, computed from the three above."""
 
-    def __init__(self, index: Index, *, head: str | None = None) -> None:
+    def __init__(
+        self,
+        index: Index,
+        *,
+        head: str | None = None,
+        media: str | Path | None = None,
+        player: str | None = None,
+    ) -> None:
         super().__init__()
         self.index = index
-        self.engine = SearchEngine(index, head=head)
+        self.engine = SearchEngine(index, head=head, media=media, player=player)
+        self.launcher: Callable[[Sequence[str]], object] = launch
+        """Starts the player argv (tests replace it to see the argv without launching)."""
         self.notification_log: list[tuple[str, str]] = []
         """Every notification shown: ``(severity, message)``."""
         self.index_name = display_name(index.uri)
@@ -123,15 +138,23 @@ class VtrsearchApp(App[None]):
         return self.query_one(EvaluationView)
 
 
-def make_app(index: Index | str | Path, *, head: str | None = None) -> VtrsearchApp:
+def make_app(
+    index: Index | str | Path,
+    *,
+    head: str | None = None,
+    media: str | Path | None = None,
+    player: str | None = None,
+) -> VtrsearchApp:
     """The TUI over ``index`` (an open :class:`~vtrsearch.Index` or a path/URI to open).
 
     Args:
         index: The index, or where it is.
         head: Projection head to start with: a name registered with the index or a directory.
+        media: Folder of video files to play moments from.
+        player: Player command for moments (see :class:`VtrsearchApp`).
     """
     if isinstance(index, (str, Path)):
         from vtrsearch.index.index import Index
 
         index = Index.open(index)
-    return VtrsearchApp(index, head=head)
+    return VtrsearchApp(index, head=head, media=media, player=player)

@@ -8,18 +8,24 @@ the encoder allows it) by the first text search that needs it.
 Queries: a text is encoded by the index's encoder (``baseline``) or through a projection head;
 ``like:<video_id>`` searches by the stored vector of a video. When the selected model has no
 text encoder (an index stored without one), a bare video id is accepted too.
+
+Moments: ranking is pooled (``"mean"``) or MaxSim (``"max"``: a video scores its best segment);
+with segments every hit names its best moment, :meth:`SearchEngine.detail` lists a video's top
+moments for the query, and :meth:`SearchEngine.open_command` is the player argv that opens the
+video's local file at a moment (see :mod:`.media`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vtrsearch.errors import VtrsearchError
-from vtrsearch.stores.uri import local_dir
+
+from .media import PlayerCommand, media_folders, media_paths, player_command, video_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,6 +66,7 @@ class SearchRequest:
         categories: Category names to restrict to (``None``: all).
         split: Split to restrict to (``None``: all).
         head: ``BASELINE`` or the name of a head in :attr:`SearchEngine.heads`.
+        pool: ``"mean"`` (pooled vectors) or ``"max"`` (MaxSim: each video's best segment).
     """
 
     query: str
@@ -67,6 +74,7 @@ class SearchRequest:
     categories: tuple[str, ...] | None = None
     split: str | None = None
     head: str = BASELINE
+    pool: str = "mean"
 
 
 @dataclass(frozen=True)
@@ -79,14 +87,42 @@ class SearchOutcome:
     source: str
     n_videos: int
     """Videos in the index after the search (it may grow while the TUI is open)."""
+    query_vector: np.ndarray | None = field(default=None, compare=False)
+    """The query as searched (for the moments of a video)."""
+
+    @property
+    def has_moments(self) -> bool:
+        """Whether the hits name their best moment (the index has segments)."""
+        return any(h.start is not None for h in self.hits)
+
+
+@dataclass(frozen=True)
+class MomentLine:
+    """One segment of a video scored against the query."""
+
+    segment: int
+    start: float
+    end: float
+    score: float
 
 
 @dataclass(frozen=True)
 class VideoDetail:
-    """A stored video with the media files found beside the index."""
+    """A stored video with the media files found beside the index and its top moments.
+
+    Attributes:
+        video: The stored video.
+        media: Keyframe folders and video files found.
+        moments: Its best segments for the query, best first (empty without segments).
+        n_segments: How many segments the video has.
+        file: Its local video file, when one is known.
+    """
 
     video: Video
     media: list[str]
+    moments: list[MomentLine] = field(default_factory=list)
+    n_segments: int = 0
+    file: Path | None = None
 
 
 def error_text(exc: BaseException) -> str:
@@ -104,10 +140,22 @@ class SearchEngine:
     Args:
         index: The open index.
         head: Projection head to start with: a name registered with the index or a directory.
+        media: Folder of video files ``<video_id>.<ext>`` (besides ``videos/`` by the index).
+        player: Player command for opening moments (default ``$VTRSEARCH_PLAYER``, else mpv or
+            VLC when installed, else the system opener).
     """
 
-    def __init__(self, index: Index, head: str | None = None):
+    def __init__(
+        self,
+        index: Index,
+        head: str | None = None,
+        *,
+        media: str | Path | None = None,
+        player: str | None = None,
+    ):
         self.index = index
+        self.media = media
+        self.player = player
         self.lock = threading.RLock()
         self.heads: dict[str, str] = index.heads()
         self._encoders: dict[str, QueryEncoder] = {}
@@ -258,9 +306,11 @@ class SearchEngine:
                 on_status(f"loading encoder {label}…")
             query = self._encode(request.head, label, text)
         with self.lock:
-            hits = self.index.search(query, k=request.k, categories=cats, split=request.split)
+            hits = self.index.search(
+                query, k=request.k, categories=cats, split=request.split, pool=request.pool
+            )
         firsts = self.index.first_captions([h.video_id for h in hits])
-        return SearchOutcome(request, hits, firsts, source, len(self.index))
+        return SearchOutcome(request, hits, firsts, source, len(self.index), query)
 
     def _encode(self, head: str, label: str, text: str) -> np.ndarray:
         """``text`` through the encoder of ``head`` (built and loaded on first use)."""
@@ -273,30 +323,45 @@ class SearchEngine:
             return vector
 
     # details ---------------------------------------------------------------------------------
-    def detail(self, video_id: str) -> VideoDetail | None:
-        """The stored video with its captions and media files, or ``None``."""
+    def detail(
+        self, video_id: str, query_vector: np.ndarray | None = None, n_moments: int = 5
+    ) -> VideoDetail | None:
+        """The stored video with its captions, media files and (given the query) its
+        ``n_moments`` best segments, or ``None`` when it is not in the index."""
         video = self.index.get(video_id)
         if video is None:
             return None
-        return VideoDetail(video, media_paths(self.index.uri, video_id))
+        segments = self.index.segments(video_id, vectors=query_vector is not None)
+        moments: list[MomentLine] = []
+        if segments and query_vector is not None:
+            import numpy as np
 
+            scores = np.stack([s.vector for s in segments]) @ query_vector
+            order = np.argsort(-scores, kind="stable")[:n_moments]  # ties: earlier first
+            picked = [(segments[i], float(scores[i])) for i in order.tolist()]
+            moments = [MomentLine(s.segment, s.start, s.end, score) for s, score in picked]
+        return VideoDetail(
+            video,
+            media_paths(self.index.uri, video_id, self.media),
+            moments,
+            len(segments),
+            video_file(self.index.uri, video_id, self.media),
+        )
 
-def media_paths(uri: str, video_id: str) -> list[str]:
-    """Keyframe folders and video files of ``video_id`` found beside (or in) the index folder.
+    def open_command(self, video_id: str, start: float | None) -> PlayerCommand:
+        """The player argv that opens ``video_id``'s local file at ``start`` seconds.
 
-    Looks for ``keyframes/<video_id>/`` and ``videos/<video_id>.<ext>`` next to the index
-    directory and inside it; a remote index (Qdrant) has none.
-    """
-    root = local_dir(uri)
-    if root is None or not root.exists():
-        return []
-    found: list[str] = []
-    for base in (root.parent, root):
-        folder = base / "keyframes" / video_id
-        if folder.is_dir():
-            found.append(f"{folder}/ ({sum(1 for _ in folder.iterdir())} files)")
-        for ext in ("mp4", "webm", "mkv", "avi"):
-            clip = base / "videos" / f"{video_id}.{ext}"
-            if clip.is_file():
-                found.append(str(clip))
-    return found
+        Raises:
+            QueryError: no local file is known for the video (or the player is empty).
+        """
+        path = video_file(self.index.uri, video_id, self.media)
+        if path is None:
+            where = " or ".join(str(f) for f in media_folders(self.index.uri, self.media))
+            raise QueryError(
+                f"no local video file for {video_id!r}: looked for {video_id}.mp4 (webm, mkv, "
+                f"...) in {where or 'no folder (remote index: pass --media DIR)'}"
+            )
+        try:
+            return player_command(path, start, self.player)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None

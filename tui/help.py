@@ -20,6 +20,8 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("search", "space (in categories)", "select a category (none selected = all)"),
     ("results", "up / down", "highlight a result: its details show below"),
     ("results", "m", "more like this: search by the highlighted video's vector"),
+    ("search", "ctrl+p", "pooled / MaxSim ranking (best moment; an index with segments)"),
+    ("results", "o / ctrl+o", "play the highlighted video at its best moment (local file)"),
     ("evaluation", "ctrl+r", "run the evaluation"),
     ("evaluation", "ctrl+s", "save metrics.json + PNG figures in the report folder"),
     ("evaluation", "click a header", "sort a per-category / per-length table"),
@@ -28,7 +30,9 @@ KEYS: tuple[tuple[str, str, str], ...] = (
 QUERY_HELP = (
     "Queries: words are encoded by the selected head's model (baseline: the index's encoder). "
     "like:<video id> searches by a stored video's vector. An index without a query encoder "
-    "takes a bare video id. Changing the head, split, k or categories re-runs the last query."
+    "takes a bare video id. Changing the head, split, k, categories or ranking re-runs the last "
+    "query. Moments play in $VTRSEARCH_PLAYER (or --player), else mpv or VLC, else the system "
+    "opener."
 )
 
 

@@ -4,6 +4,11 @@ Every search, encoder load and detail fetch runs in a thread worker, so typing n
 Nothing loads when the view opens: the query encoder loads on the first text search.
 Queries: a text (encoded by the selected head's model), or ``like:<video_id>`` to search by a
 stored video's vector; without a query encoder a bare video id is accepted.
+
+Moments (an index with segments): every result shows its best moment, the detail pane the top
+moments of the highlighted video for the query; ctrl+p switches between pooled and MaxSim
+ranking (the status line says which), ``o`` (or ctrl+o) plays the highlighted video at its best
+moment when its file is known locally.
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, SelectionList
 from textual.worker import get_current_worker
 
+from vtrsearch.errors import NoSegmentsError
+from vtrsearch.tables import clock
+
 from ..engine import (
     BASELINE,
     LIKE_PREFIX,
     EncoderUnavailableError,
+    QueryError,
     SearchEngine,
     SearchOutcome,
     SearchRequest,
@@ -38,6 +47,11 @@ NO_ENCODER = (
     "no query encoder: text search unavailable; type a video id (e.g. {example}) and press "
     "Enter, or press m on a result for 'more like this'"
 )
+POOL_TEXT = {
+    "mean": "pooled ranking (ctrl+p: MaxSim)",
+    "max": "MaxSim ranking: each video by its best moment (ctrl+p: pooled)",
+}
+"""How the status line names the ranking, in an index with segments."""
 
 
 class SearchView(Vertical):
@@ -68,6 +82,8 @@ class SearchView(Vertical):
         Binding("ctrl+t", "toggle_live", "Live search"),
         Binding("ctrl+f", "focus_query", "Query"),
         Binding("ctrl+g", "focus_filters", "Filters"),
+        Binding("ctrl+p", "toggle_pool", "Pooled/MaxSim", show=False),
+        Binding("ctrl+o", "open_moment", "Open at moment", show=False),
     ]
 
     head: reactive[str] = reactive(BASELINE)
@@ -76,6 +92,8 @@ class SearchView(Vertical):
     """The status line's text."""
     banner: reactive[str] = reactive("")
     """The 'no query encoder' banner's text (empty: hidden)."""
+    pool: reactive[str] = reactive("mean")
+    """Ranking: ``"mean"`` (pooled vectors) or ``"max"`` (MaxSim: best segment)."""
 
     def __init__(self, engine: SearchEngine, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -157,6 +175,7 @@ class SearchView(Vertical):
             categories=self.filters.categories,
             split=self.filters.split,
             head=self.head,
+            pool=self.pool,
         )
         self.last_query = text
         self.status = f"searching {text!r}…"
@@ -188,6 +207,15 @@ class SearchView(Vertical):
         self.results.loading = False
         if isinstance(exc, EncoderUnavailableError):
             self.status = f"{exc.label} failed to load: text search unavailable (like:<id> works)"
+        elif isinstance(exc, NoSegmentsError) and request.pool == "max":
+            self.notify(
+                "this index has no segments: MaxSim ranking needs per-segment vectors; "
+                "back to pooled ranking",
+                severity="error",
+                markup=False,
+            )
+            self.pool = "mean"
+            return
         else:
             self.status = f"search failed: {request.query!r}"
         self.notify(error_text(exc), severity="error", markup=False)
@@ -197,6 +225,8 @@ class SearchView(Vertical):
         self.outcome = outcome
         self.results.show(outcome)
         self.status = f"{len(outcome.hits)} results · {outcome.source} · {self.filters.describe()}"
+        if outcome.has_moments or outcome.request.pool == "max":
+            self.status += f" · {POOL_TEXT[outcome.request.pool]}"
         self.post_message(self.Searched(outcome))
         if not outcome.hits:
             self.query_one(DetailPane).clear("no results")
@@ -204,8 +234,10 @@ class SearchView(Vertical):
     @work(thread=True, exclusive=True, group="detail")
     def _load_detail(self, video_id: str) -> None:
         worker = get_current_worker()
+        outcome = self.outcome
+        query = outcome.query_vector if outcome is not None else None
         try:
-            detail = self.engine.detail(video_id)
+            detail = self.engine.detail(video_id, query)
         except Exception as exc:
             self.app.call_from_thread(self.notify, error_text(exc), severity="error", markup=False)
             return
@@ -248,6 +280,10 @@ class SearchView(Vertical):
         query.remember(text)
         self.run_query(text)
 
+    @on(ResultsTable.OpenMoment)
+    def _open_moment(self, event: ResultsTable.OpenMoment) -> None:
+        self.open_moment(event.video_id)
+
     @on(Select.Changed, "#head")
     def _head_changed(self, event: Select.Changed) -> None:
         self.head = self.filters.head  # unchanged (the initial announcement): no watcher runs
@@ -274,6 +310,58 @@ class SearchView(Vertical):
     def action_focus_query(self) -> None:
         """Move the focus to the query input."""
         self.query_one("#query", QueryInput).focus()
+
+    def watch_pool(self, pool: str) -> None:
+        """Re-run the last query ranked the new way (or say how the next one will be)."""
+        if self.last_query is None:
+            if pool == "max":
+                self.status = f"{self.ready_text()} · {POOL_TEXT['max']}"
+            else:
+                self.status = self.ready_text()
+        else:
+            self._rerun()
+
+    def action_toggle_pool(self) -> None:
+        """Switch between pooled and MaxSim (best moment) ranking."""
+        self.pool = "max" if self.pool == "mean" else "mean"
+        self.notify(POOL_TEXT[self.pool].split(" (")[0])
+
+    def action_open_moment(self) -> None:
+        """Play the highlighted result at its best moment."""
+        video_id = self.results.current_video_id()
+        if video_id is None:
+            self.notify("no result highlighted", severity="warning")
+            return
+        self.open_moment(video_id)
+
+    def open_moment(self, video_id: str) -> None:
+        """Open ``video_id``'s local file in the player, at its best moment when known."""
+        hits = self.outcome.hits if self.outcome is not None else []
+        hit = next((h for h in hits if h.video_id == video_id), None)
+        start = hit.start if hit is not None else None
+        try:
+            command = self.engine.open_command(video_id, start)
+        except QueryError as exc:
+            self.notify(error_text(exc), severity="error", markup=False)
+            return
+        try:
+            self.app.launcher(command.argv)  # type: ignore[attr-defined]
+        except OSError as exc:
+            self.notify(
+                f"cannot start {command.argv[0]}: {error_text(exc)}", severity="error", markup=False
+            )
+            return
+        program = command.argv[0]
+        if start is None:
+            self.notify(f"playing {video_id} in {program}", markup=False)
+        elif command.seeks:
+            self.notify(f"playing {video_id} at {clock(start)} in {program}", markup=False)
+        else:
+            self.notify(
+                f"opened {video_id} with {program}: it cannot start at {clock(start)} "
+                "(set VTRSEARCH_PLAYER or --player to mpv or vlc)",
+                markup=False,
+            )
 
     def action_focus_filters(self) -> None:
         """Move the focus to the category filter."""

@@ -1,4 +1,5 @@
-"""The detail pane: every caption, URL with start/end time, split and media of one video."""
+"""The detail pane: every caption, URL with start/end time, split, media and the top moments of
+one video for the current query."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+from vtrsearch.tables import moment_span
 
 from ..engine import VideoDetail
 
@@ -26,6 +29,20 @@ def detail_text(detail: VideoDetail) -> Text:
         out.append(f"url: none recorded  (start {_seconds(v.start)}, end {_seconds(v.end)})\n")
     for path in detail.media:
         out.append(f"media: {path}\n")
+    if detail.file is not None:
+        out.append("o: play it at the best moment\n")
+    if detail.moments:
+        out.append(
+            f"top moments for this query ({len(detail.moments)} of {detail.n_segments} "
+            "segments):\n",
+            style="bold",
+        )
+        for i, m in enumerate(detail.moments, 1):
+            out.append(
+                f"{i:>3}. {moment_span(m.start, m.end)}  {m.score:.4f}  segment {m.segment}\n"
+            )
+    elif detail.n_segments:
+        out.append(f"{detail.n_segments} segments\n")
     out.append(f"captions ({len(v.captions)}):\n", style="bold")
     for i, caption in enumerate(v.captions, 1):
         out.append(f"{i:>3}. {caption}\n")

@@ -194,6 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tui", help="interactive terminal UI: search, compare heads, evaluate")
     p.add_argument("index", help="index path or URI")
     p.add_argument("--head", metavar="DIR", help="start with this head (directory or name)")
+    p.add_argument(
+        "--media",
+        metavar="DIR",
+        help="folder of video files <video_id>.<ext> to play moments from "
+        "(videos/ beside the index is always looked at)",
+    )
+    p.add_argument(
+        "--player",
+        metavar="CMD",
+        help="player for moments, e.g. 'mpv' or 'vlc' (default $VTRSEARCH_PLAYER, else mpv or "
+        "VLC when installed, else the system opener)",
+    )
 
     p = sub.add_parser("demo", help="offline demo on synthetic MSR-VTT-style data")
     p.add_argument("dir", nargs="?", default="vtrsearch-demo", help="output folder")
@@ -402,7 +414,7 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     require_extra("textual", "tui")
     from ..tui import make_app
 
-    make_app(Index.open(args.index), head=args.head).run()
+    make_app(Index.open(args.index), head=args.head, media=args.media, player=args.player).run()
     return 0
 
 
