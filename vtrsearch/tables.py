@@ -48,12 +48,19 @@ def span(start: float, end: float) -> str:
     return f"{clock(start)}\u2013{clock(end)}"
 
 
-def moment_span(start: float, end: float) -> str:
-    """``mm:ss–mm:ss`` of a moment (e.g. ``00:12–00:14``), with tenths only when a time has
-    them (``00:01.2–00:02.5``)."""
-    if all(round(float(t) * 10) % 10 == 0 for t in (start, end)):
-        return "\u2013".join(clock(t)[:-2] for t in (start, end))
-    return span(start, end)
+def needs_tenths(*times: float | None) -> bool:
+    """Whether any of ``times`` (seconds) has tenths, i.e. ``mm:ss`` would round it."""
+    return any(t is not None and round(float(t) * 10) % 10 != 0 for t in times)
+
+
+def moment_span(start: float, end: float, tenths: bool | None = None) -> str:
+    """``mm:ss–mm:ss`` of a moment (e.g. ``00:12–00:14``), with tenths when a time has them
+    (``00:01.2–00:02.5``); ``tenths`` forces either form (a column of moments uses one)."""
+    if tenths is None:
+        tenths = needs_tenths(start, end)
+    if tenths:
+        return span(start, end)
+    return "\u2013".join(clock(t)[:-2] for t in (start, end))
 
 
 def hits_table(hits: Sequence) -> str:

@@ -110,3 +110,10 @@ def test_report_figures_use_the_stored_thumbnails(index, report):
     fig = figures["success_case_examples.png"]
     assert len(fig.axes) > 1  # thumbnail tiles, from the index (no keyframes folder given)
     assert any("\u2013" in ax.get_xlabel() for ax in fig.axes[1:])
+
+
+def test_moment_span_formats():
+    assert moment_span(12, 14) == "00:12\u201300:14"
+    assert moment_span(1.2, 2.5) == "00:01.2\u201300:02.5"
+    assert moment_span(12, 14, tenths=True) == "00:12.0\u201300:14.0"
+    assert moment_span(3599.96, 3700) == "1:00:00\u20131:01:40"

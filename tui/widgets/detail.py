@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from vtrsearch.tables import moment_span
+from vtrsearch.tables import moment_span, needs_tenths
 
 from ..engine import VideoDetail
 
@@ -37,10 +37,10 @@ def detail_text(detail: VideoDetail) -> Text:
             "segments):\n",
             style="bold",
         )
+        tenths = needs_tenths(*(t for m in detail.moments for t in (m.start, m.end)))
         for i, m in enumerate(detail.moments, 1):
-            out.append(
-                f"{i:>3}. {moment_span(m.start, m.end)}  {m.score:.4f}  segment {m.segment}\n"
-            )
+            when = moment_span(m.start, m.end, tenths)
+            out.append(f"{i:>3}. {when}  {m.score:.4f}  segment {m.segment}\n")
     elif detail.n_segments:
         out.append(f"{detail.n_segments} segments\n")
     out.append(f"captions ({len(v.captions)}):\n", style="bold")

@@ -6,7 +6,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from vtrsearch.tables import moment_span
+from vtrsearch.tables import moment_span, needs_tenths
 
 from ..engine import SearchOutcome
 
@@ -74,13 +74,15 @@ class ResultsTable(DataTable):
             self._columns(outcome.has_moments)
         else:
             self.clear()
+        tenths = needs_tenths(*(t for h in outcome.hits for t in (h.start, h.end)))
         for hit in outcome.hits:
             caption = outcome.first_captions.get(hit.video_id, "")
             if len(caption) > CAPTION_WIDTH:
                 caption = caption[: CAPTION_WIDTH - 1] + "…"
             cells = [str(hit.rank), hit.video_id, f"{hit.score:.4f}"]
             if self.with_moments:
-                cells.append("" if hit.start is None else moment_span(hit.start, hit.end))
+                when = "" if hit.start is None else moment_span(hit.start, hit.end, tenths)
+                cells.append(when)
             cells += [hit.category_name, caption]
             self.add_row(*cells, key=hit.video_id)
         if outcome.hits:
