@@ -47,10 +47,7 @@ NO_ENCODER = (
     "no query encoder: text search unavailable; type a video id (e.g. {example}) and press "
     "Enter, or press m on a result for 'more like this'"
 )
-POOL_TEXT = {
-    "mean": "pooled ranking (ctrl+p: MaxSim)",
-    "max": "MaxSim ranking: each video by its best moment (ctrl+p: pooled)",
-}
+POOL_TEXT = {"mean": "pooled ranking", "max": "MaxSim ranking (best moment)"}
 """How the status line names the ranking, in an index with segments."""
 
 
@@ -324,7 +321,7 @@ class SearchView(Vertical):
     def action_toggle_pool(self) -> None:
         """Switch between pooled and MaxSim (best moment) ranking."""
         self.pool = "max" if self.pool == "mean" else "mean"
-        self.notify(POOL_TEXT[self.pool].split(" (")[0])
+        self.notify(f"{POOL_TEXT[self.pool]} (ctrl+p switches back)")
 
     def action_open_moment(self) -> None:
         """Play the highlighted result at its best moment."""

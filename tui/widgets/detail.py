@@ -34,7 +34,7 @@ def detail_text(detail: VideoDetail) -> Text:
     if detail.moments:
         out.append(
             f"top moments for this query ({len(detail.moments)} of {detail.n_segments} "
-            "segments):\n",
+            "segments; ctrl+p: pooled/MaxSim ranking):\n",
             style="bold",
         )
         tenths = needs_tenths(*(t for m in detail.moments for t in (m.start, m.end)))
