@@ -117,6 +117,7 @@ def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int
     if encoder is not None:
         _say(f'  vtrsearch search {index_dir} "a woman sings on stage" --category music')
         _say(f"  vtrsearch eval {index_dir} --head minilm-to-video --rerank qbnorm")
+        _say(f"  vtrsearch eval {index_dir} --pool mean,max")
         _say(f"  vtrsearch report {index_dir} --head minilm-to-video --out {root / 'report'}")
     return 0
 
