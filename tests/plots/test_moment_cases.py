@@ -117,3 +117,22 @@ def test_moment_span_formats():
     assert moment_span(1.2, 2.5) == "00:01.2\u201300:02.5"
     assert moment_span(12, 14, tenths=True) == "00:12.0\u201300:14.0"
     assert moment_span(3599.96, 3700) == "1:00:00\u20131:01:40"
+
+
+def test_cli_report_with_both_pools(index, tmp_path, capsys):
+    import argparse
+    import json
+
+    from vtrsearch.cli.eval import add_parsers, cmd_report
+
+    parser = argparse.ArgumentParser(prog="vtrsearch")
+    add_parsers(parser.add_subparsers(dest="command"))
+    out = tmp_path / "report"
+    args = parser.parse_args(
+        ["report", index.uri, "--split", "all", "--pool", "mean,max", "--out", str(out), "--quiet"]
+    )
+    assert cmd_report(args) == 0
+    data = json.loads((out / "metrics.json").read_text())
+    assert [r["label"] for r in data["rows"]] == ["baseline [mean]", "baseline [max]"]
+    assert (out / "success_case_examples.png").stat().st_size > 0
+    assert "baseline [max]" in capsys.readouterr().out
