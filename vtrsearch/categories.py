@@ -31,6 +31,9 @@ MSRVTT_CATEGORIES: tuple[str, ...] = (
     "advertisement",
 )
 
+#: Name of the one category of a dataset without categories (MSVD, ActivityNet Captions).
+UNCATEGORISED = "uncategorised"
+
 
 @dataclass(frozen=True)
 class Category:
@@ -62,6 +65,21 @@ class CategoryMap:
     def msrvtt(cls) -> CategoryMap:
         """The 20 standard MSR-VTT categories."""
         return cls(dict(enumerate(MSRVTT_CATEGORIES)))
+
+    @classmethod
+    def uncategorised(cls) -> CategoryMap:
+        """The map of a dataset without categories: one category, :data:`UNCATEGORISED`.
+
+        Every video then has category 0; :attr:`has_categories` is ``False``, so evaluations
+        omit the per-category breakdown instead of showing one group that is the whole split.
+        """
+        return cls({0: UNCATEGORISED})
+
+    @property
+    def has_categories(self) -> bool:
+        """Whether videos are grouped at all: ``False`` for :meth:`uncategorised` (or any
+        single-category map), where a per-category breakdown would repeat the overall figures."""
+        return len(self._names) > 1
 
     @classmethod
     def from_json(cls, data: Mapping[str, str]) -> CategoryMap:

@@ -23,6 +23,7 @@ from ..filters import Filter
 from ..results import Hit, Video
 from ..stores import VectorStore, legacy_layout, open_store
 from ..stores.uri import missing_local_index
+from .caption_times import CaptionTimesMixin, caption_time_rows
 from .captions import caption_order_key, first_caption_per_video
 from .gallery import POOLS, Gallery
 from .gallery_loader import load_gallery, table_versions
@@ -86,7 +87,7 @@ def _refuse_legacy(uri: str | Path) -> None:
         raise LegacyLayoutError(message)
 
 
-class Index(QueryMixin, StoreGalleryMixin, MomentsMixin):
+class Index(QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin):
     """A text-to-video search index stored in LanceDB (default) or Qdrant.
 
     Create one with :meth:`create`, reopen it with :meth:`open`; everything needed to use it
@@ -303,21 +304,28 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin):
         video_ids: Sequence[str] | None = None,
         texts: Sequence[str] | None = None,
         *,
+        starts: Sequence[float | None] | None = None,
+        ends: Sequence[float | None] | None = None,
         batch_size: int = 20000,
         progress: ProgressFn | None = None,
     ) -> int:
         """Add or replace captions (upsert on ``sen_id``).
 
         Either a DataFrame / Arrow table with ``sen_id``, ``video_id``, ``text`` (or
-        ``caption``), or three sequences ``(sen_ids, video_ids, texts)``. Every ``video_id``
-        must already be in the index.
+        ``caption``) and optional ``start``/``end``, or three sequences ``(sen_ids,
+        video_ids, texts)`` with optional ``starts``/``ends``. Every ``video_id`` must already
+        be in the index. A caption with a start and end (seconds, ``0 <= start < end``)
+        describes that moment of its video (kept in the ``caption_times`` table, see
+        :mod:`vtrsearch.index.caption_times`); ``None`` for both means the whole video.
         """
         table = caption_rows(data, video_ids, texts)
+        times, untimed = caption_time_rows(table, data if video_ids is None else None, starts, ends)
         missing = self._missing_videos(set(table["video_id"].to_pylist()))
         if missing:
             shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
             raise ValueError(f"{len(missing)} caption(s) refer to videos not in the index: {shown}")
         written = self._write(CAPTIONS, table, CAPTION_KEY, batch_size, progress)
+        self._write_caption_times(times, untimed, batch_size)
         self._first_caps = None
         return written
 
@@ -327,6 +335,7 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin):
         if not ids:
             return
         self.store.delete(CAPTIONS, Filter.where(video_id=ids))
+        self._delete_caption_times(ids)
         if self.store.has_table(SEGMENTS):
             self.store.delete(SEGMENTS, Filter.where(video_id=ids))
         self.store.delete(VIDEOS, Filter.where(video_id=ids))

@@ -1,7 +1,8 @@
 """Copy an index from one store to another (LanceDB <-> Qdrant, or same kind to same kind).
 
-Every data table (``videos``, ``captions``, every ``caption_vectors_*`` cache) is copied in
-batches with the same schema, then the metadata document.
+Every data table (``videos``, ``captions``, ``segments``, ``caption_times``, every
+``caption_vectors_*`` cache) is copied in batches with the same schema, then the metadata
+document.
 
 Resuming: upserts are keyed (LanceDB ``merge_insert``, Qdrant UUID5 point ids), so running the
 same migration again after a crash or a kill re-writes what was there and completes the rest,
@@ -36,6 +37,7 @@ from ..stores import VectorStore, open_store
 from ..stores.uri import missing_local_index
 from .schema import (
     CAPTION_KEY,
+    CAPTION_TIMES,
     CAPTION_VECTORS_PREFIX,
     CAPTIONS,
     PAYLOAD_INDEXES,
@@ -101,7 +103,7 @@ def table_key(name: str, schema: pa.Schema) -> str:
     """The key column of table ``name``: the known ones, else the first column."""
     if name == VIDEOS:
         return VIDEO_KEY
-    if name == CAPTIONS or name.startswith(CAPTION_VECTORS_PREFIX):
+    if name in (CAPTIONS, CAPTION_TIMES) or name.startswith(CAPTION_VECTORS_PREFIX):
         return CAPTION_KEY
     if name == SEGMENTS:
         return SEGMENT_KEY

@@ -51,7 +51,9 @@ class MomentsMixin:
     def _has_segments_on_store(self) -> bool:
         raise NotImplementedError
 
-    def _store_moments(self, q: Any, k: int, per_video: int, cats: Any, splits: Any) -> Any:
+    def _store_moments(
+        self, q: Any, k: int, per_video: int, cats: Any, splits: Any, video_ids: Any = None
+    ) -> Any:
         raise NotImplementedError
 
     # writing -------------------------------------------------------------------------------
@@ -198,6 +200,18 @@ class MomentsMixin:
         return rows["thumbnail"][0].as_py() if rows.num_rows else None
 
     # searching -----------------------------------------------------------------------------
+    @staticmethod
+    def _moment_videos(video_ids: str | Iterable[str] | None) -> frozenset[str] | None:
+        if video_ids is None:
+            return None
+        return frozenset([video_ids] if isinstance(video_ids, str) else map(str, video_ids))
+
+    @staticmethod
+    def _refuse_unknown_videos(missing: list[str]) -> None:
+        if missing:
+            shown = ", ".join(sorted(missing)[:10]) + (" ..." if len(missing) > 10 else "")
+            raise ValueError(f"search_moments: video(s) not in the index: {shown}")
+
     def search_moments(
         self,
         query: str | np.ndarray,
@@ -205,24 +219,44 @@ class MomentsMixin:
         per_video: int = 1,
         categories: int | str | Iterable[int | str] | None = None,
         split: str | Sequence[str] | None = None,
+        *,
+        video_ids: str | Iterable[str] | None = None,
     ) -> list[Moment]:
         """The ``k`` segments most similar to ``query``, at most ``per_video`` from one video.
 
         Exact (inner product over every segment the filters keep); ties broken by video row,
         then start. Text queries go through the index's encoder and head, like :meth:`search`.
 
+        Args:
+            query: a vector of the index's dimension, or a text.
+            k: number of moments.
+            per_video: at most this many moments of one video.
+            categories: category ids or names to restrict to.
+            split: split name(s) to restrict to.
+            video_ids: only the segments of these videos (e.g. one video: where in it?).
+
         Raises:
             NoSegmentsError: the index has no segments.
+            ValueError: a video of ``video_ids`` is not in the index.
         """
         if int(per_video) < 1:
             raise ValueError(f"per_video must be at least 1, got {per_video}")
         cats, splits = self._resolve_filters(categories, split)
+        videos = self._moment_videos(video_ids)
         q = self.query_vector(query)
         if self.searches_on_store:
-            return self._store_moments(q, int(k), int(per_video), cats, splits)
+            if videos is not None:
+                self._refuse_unknown_videos(self._missing_videos(videos))
+            return self._store_moments(q, int(k), int(per_video), cats, splits, videos)
         m = self.gallery()
         block = m.require_segments()
-        rows, scores = block.top_moments(q, int(k), int(per_video), m.rows(cats, splits))
+        rows = m.rows(cats, splits)
+        if videos is not None:
+            found = {v: m.row(v) for v in videos}
+            self._refuse_unknown_videos([v for v, r in found.items() if r is None])
+            chosen = np.sort(np.fromiter(found.values(), np.int64, len(found)))
+            rows = chosen if rows is None else np.intersect1d(rows, chosen)
+        rows, scores = block.top_moments(q, int(k), int(per_video), rows)
         cmap = self.category_map  # type: ignore[attr-defined]
         out = []
         for i, (r, s) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):

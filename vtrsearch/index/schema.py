@@ -12,6 +12,8 @@ __all__ = [
     "CAPTIONS",
     "CAPTIONS_SCHEMA",
     "CAPTION_KEY",
+    "CAPTION_TIMES",
+    "CAPTION_TIMES_SCHEMA",
     "CAPTION_VECTORS_PREFIX",
     "PAYLOAD_INDEXES",
     "SEGMENTS",
@@ -31,6 +33,9 @@ __all__ = [
 VIDEOS = "videos"
 CAPTIONS = "captions"
 SEGMENTS = "segments"
+#: Start/end times of the captions that describe a moment (ActivityNet Captions); optional,
+#: created by the first caption written with times (see :mod:`.caption_times`).
+CAPTION_TIMES = "caption_times"
 #: Prefix of the per-encoder caption-vector cache tables (``caption_vectors_<hash>``).
 CAPTION_VECTORS_PREFIX = "caption_vectors_"
 
@@ -43,6 +48,7 @@ PAYLOAD_INDEXES: dict[str, tuple[str, ...]] = {
     VIDEOS: ("category", "split"),
     CAPTIONS: ("video_id",),
     SEGMENTS: ("video_id",),
+    CAPTION_TIMES: ("video_id",),
 }
 
 
@@ -94,6 +100,16 @@ CAPTIONS_SCHEMA = pa.schema(
         pa.field("sen_id", pa.string(), nullable=False),
         pa.field("video_id", pa.string(), nullable=False),
         pa.field("text", pa.string()),
+    ]
+)
+
+#: Rows of :data:`CAPTION_TIMES`: the moment ``[start, end)`` (seconds) a caption describes.
+CAPTION_TIMES_SCHEMA = pa.schema(
+    [
+        pa.field("sen_id", pa.string(), nullable=False),
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("start", pa.float64(), nullable=False),
+        pa.field("end", pa.float64(), nullable=False),
     ]
 )
 

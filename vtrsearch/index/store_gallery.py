@@ -116,12 +116,15 @@ class StoreGalleryMixin:
     def _has_segments_on_store(self) -> bool:
         return self.store.has_table(SEGMENTS) and self.store.count(SEGMENTS) > 0
 
-    def _segment_filter(self, cats: Any, splits: Any) -> Filter | None:
+    def _segment_filter(
+        self, cats: Any, splits: Any, video_ids: frozenset[str] | None = None
+    ) -> Filter | None:
         """The segments of the videos the filters keep (``None``: all segments)."""
         if cats is None and splits is None:
-            return None
+            return None if video_ids is None else Filter.where(video_id=sorted(video_ids))
         rows = self.store.scan(VIDEOS, columns=["video_id"], where=self._where(cats, splits))
-        return Filter.where(video_id=sorted(rows["video_id"].to_pylist()))
+        kept = set(rows["video_id"].to_pylist())
+        return Filter.where(video_id=sorted(kept if video_ids is None else kept & video_ids))
 
     def _video_categories(self, video_ids: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -221,17 +224,26 @@ class StoreGalleryMixin:
         )
 
     def _store_moments(
-        self, q: np.ndarray, k: int, per_video: int, cats: Any, splits: Any
+        self,
+        q: np.ndarray,
+        k: int,
+        per_video: int,
+        cats: Any,
+        splits: Any,
+        video_ids: frozenset[str] | None = None,
     ) -> list[Moment]:
         if not self._has_segments_on_store():
             self._no_segments()
+        where = self._segment_filter(cats, splits, video_ids)
+        if where is not None and not any(c.values for c in where.conditions):
+            return []  # the filters keep no video
         rows = self.store.search_groups(
             SEGMENTS,
             q,
             k,
             "video_id",
             per_video,
-            self._segment_filter(cats, splits),
+            where,
             columns=["video_id", "segment", "start", "end"],
         )
         ranked = sorted(rows.to_pylist(), key=lambda r: -r["_score"])
