@@ -217,6 +217,23 @@ class TextEncoder(ABC):
             )
         return np.ascontiguousarray(features, dtype=np.float32)
 
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text as this encoder tokenizes it, special tokens included, before
+        truncation: a text is truncated when its count exceeds :attr:`context_length`. Loads.
+
+        Raises:
+            TypeError / ValueError: as :meth:`encode` for bad texts.
+            NotImplementedError: the backend cannot count tokens.
+        """
+        items = validate_texts(texts)
+        if not items:
+            return []
+        self.load()
+        return [int(n) for n in self._token_counts(items)]
+
+    def _token_counts(self, texts: list[str]) -> list[int]:
+        raise NotImplementedError(f"{type(self).__name__} cannot count tokens")
+
     def _cheap_dim(self) -> int | None:
         return None
 

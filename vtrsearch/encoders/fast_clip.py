@@ -233,3 +233,37 @@ def truncated_rows(tokenizer: Any, texts: Sequence[str], tokens: torch.Tensor) -
         return []
     longer = tokenizer([texts[i] for i in full], context_length=context + 1)
     return [i for i, row in zip(full, longer, strict=True) if int(row[-1]) != pad]
+
+
+def token_counts(tokenizer: Any, texts: Sequence[str], context: int) -> list[int]:
+    """Tokens of each text (start and end tokens included) under an open_clip tokenizer.
+
+    Texts are tokenized with one position more than ``context``; a row with no padding left
+    may have been cut, so those rows are tokenized again with twice the room until every row
+    ends in padding.
+
+    Args:
+        tokenizer: An open_clip tokenizer (callable ``tokenizer(texts, context_length=...)``).
+        texts: The texts.
+        context: The model's context length (the first room tried is ``context + 1``).
+
+    Raises:
+        NotImplementedError: the tokenizer takes no ``context_length`` argument.
+    """
+    try:
+        pad = int(tokenizer(["a"], context_length=context + 1)[0, -1])
+    except TypeError:
+        raise NotImplementedError("this open_clip tokenizer cannot count tokens") from None
+    counts = [0] * len(texts)
+    todo, room = list(range(len(texts))), context + 1
+    while todo:
+        tokens = tokenizer([texts[i] for i in todo], context_length=room)
+        full = []
+        for i, row in zip(todo, tokens, strict=True):
+            if int(row[-1]) != pad:
+                full.append(i)
+            else:  # the end token is the last one that is not padding ("!" may be id 0)
+                used = (row != pad).nonzero()
+                counts[i] = int(used.max()) + 1 if len(used) else 0
+        todo, room = full, room * 2
+    return counts

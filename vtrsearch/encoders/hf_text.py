@@ -168,6 +168,10 @@ class _HFBase(TextEncoder):
                 out[torch.tensor(idx)] = normalized_float32(self._features(batch)).cpu()
         return out.numpy(), truncated
 
+    def _token_counts(self, texts: list[str]) -> list[int]:
+        ids = self._tokenizer(texts, truncation=False, verbose=False)["input_ids"]
+        return [len(row) for row in ids]
+
 
 class HFClipTextEncoder(_HFBase):
     """transformers ``CLIPTextModelWithProjection`` (``hf-clip:`` specs), output ``text_embeds``.

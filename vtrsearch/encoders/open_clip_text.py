@@ -301,6 +301,12 @@ class OpenClipTextEncoder(TextEncoder):
         truncated = truncated_rows(self._tokenizer, texts, tokens)
         return self._run(tokens, batch_size, progress), truncated
 
+    def _token_counts(self, texts: list[str]) -> list[int]:
+        from .fast_clip import token_counts
+
+        assert self._context_length is not None
+        return token_counts(self._tokenizer, texts, self._context_length)
+
 
 OPEN_CLIP_KIND = register_kind(
     EncoderKind(
