@@ -8,8 +8,9 @@ from __future__ import annotations
 from .annotations import Annotations, VideoInfo, parse_annotations, read_category_file
 from .features import Features, load_feature_folder, load_feature_matrix
 from .frames import FramesReport, ingest_frames
-from .msrvtt import IngestReport, ingest_msrvtt, load_dataset
+from .msrvtt import ingest_msrvtt, load_dataset
 from .ray_frames import RayOptions
+from .writing import IngestReport
 
 __all__ = [
     "Annotations",

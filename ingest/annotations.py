@@ -32,11 +32,13 @@ class VideoInfo:
 
 @dataclass
 class Annotations:
-    """Videos, captions and categories read from one MSR-VTT annotation file."""
+    """Videos and captions read from a dataset's annotation file(s)."""
 
     path: Path
     videos: list[VideoInfo] = field(default_factory=list)
     captions: list[tuple[str, str, str]] = field(default_factory=list)  # (sen_id, video_id, text)
+    #: sen_id -> (start, end) seconds of the moment a caption describes (ActivityNet Captions).
+    caption_times: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def video_ids(self) -> list[str]:
         """Video ids in file order."""
