@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 from .eval import add_parsers as add_eval_parsers
 from .eval import cmd_eval, cmd_report
+from .ingest_datasets import HANDLERS as DATASET_INGESTS
+from .ingest_datasets import add_parsers as add_dataset_ingest_parsers
 from .serve import add_parsers as add_serve_parsers
 from .serve import cmd_serve
 from .train import add_parsers as add_train_parsers
@@ -105,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(j+1)/FPS) s (default: frames spread over each video's annotated start..end)",
     )
     m.add_argument("--batch-size", type=int, default=1000, help="rows per write (default 1000)")
+
+    add_dataset_ingest_parsers(isub)
 
     f = isub.add_parser("frames", help="keyframe folders or video files, OpenCLIP image tower")
     f.add_argument("root", help="folder with keyframes/<video_id>/ or <video_id>.mp4 files")
@@ -312,6 +316,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.source == "frames":
         return _cmd_ingest_frames(args)
+    if args.source in DATASET_INGESTS:
+        return DATASET_INGESTS[args.source](args)
     from ..ingest import ingest_msrvtt
 
     report = ingest_msrvtt(
