@@ -32,6 +32,7 @@ class EvalSplit:
     sen_ids: list[str]
     texts: list[str]
     cv: np.ndarray  # gallery row of each caption's video
+    categorised: bool = True  # False: the index has no categories (no per-category breakdown)
 
     @property
     def query_categories(self) -> list[str]:
@@ -74,6 +75,7 @@ def load_split(index: Index, split: str | None) -> EvalSplit:
         sen_ids=[sen_ids[i] for i in keep],
         texts=[texts[i] for i in keep],
         cv=np.fromiter((row_of[vids[i]] for i in keep), dtype=np.intp, count=len(keep)),
+        categorised=cmap.has_categories,
     )
 
 

@@ -35,13 +35,16 @@ def metrics_row(
     *,
     pool: str = "mean",
 ) -> EvalRow:
-    """A row with overall, per-category and (t2v) per-query-length metrics of ``ranks``."""
+    """A row with overall, per-category (when the index has categories) and (t2v)
+    per-query-length metrics of ``ranks``."""
     metrics, per_cat, per_len = {}, {}, {}
     names = np.asarray(data.category_names, dtype=object)
     for d in DIRECTIONS:
         if d not in ranks:
             continue
         metrics[d] = metrics_from_ranks(ranks[d], ks)
+        if not data.categorised:
+            continue
         rows = data.cv if d == "t2v" else ranks["v2t_video_index"]
         groups = breakdown(ranks[d], data.category[rows], ks)
         order = sorted(groups)

@@ -303,6 +303,8 @@ class _Run:
         no_caps = int(np.count_nonzero(np.bincount(data.cv, minlength=len(data.ids)) == 0))
         if no_caps and "v2t" in plan.directions:
             notes.append(f"{no_caps} of {len(data.ids)} videos have no captions: not v2t queries")
+        if not data.categorised:
+            notes.append("no per-category breakdown: the index's videos have no categories")
         return EvalReport(
             settings=self.settings(rows[0]),
             rows=rows,

@@ -101,9 +101,12 @@ def report_figures(
     skips: list[str] = [] if skipped is None else skipped
     split = report.settings.get("split")
     tag = "all" if split is None else str(split)
-    figures = {
-        f"video_category_distribution_{tag}.png": eda.plot_category_distribution(index, split=split)
-    }
+    figures: dict[str, Figure] = {}
+    name = f"video_category_distribution_{tag}.png"
+    if index.category_map.has_categories:
+        figures[name] = eda.plot_category_distribution(index, split=split)
+    else:
+        skips.append(f"{name}: the index's videos have no categories")
     figures.update(_metric_figures(report, skips))
     figures.update(_similarity_figures(report, skips))
     figures.update(_case_figures(report, keyframes_dir, skips, index))
@@ -127,10 +130,13 @@ def _metric_figures(report: EvalReport, skips: list[str]) -> dict[str, Figure]:
     """Recall per row, per category and per query length."""
     direction = category_direction(report)
     k = category_k(report, direction)
-    out = {
-        "recall_comparison_chart.png": plot_recall_comparison(report),
-        "category_recall_comparison.png": plot_category_recall(report, k=k, direction=direction),
-    }
+    out = {"recall_comparison_chart.png": plot_recall_comparison(report)}
+    if any(row.per_category for row in report.plain_rows):
+        out["category_recall_comparison.png"] = plot_category_recall(
+            report, k=k, direction=direction
+        )
+    else:
+        skips.append("category_recall_comparison.png: the index's videos have no categories")
     if report.plain_rows and report.plain_rows[0].per_length:
         out["query_length_recall.png"] = plot_query_length_recall(report)
     else:
