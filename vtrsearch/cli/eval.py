@@ -56,14 +56,24 @@ def _add_pool_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _Explicit(argparse._StoreAction):
+    """Store the value and remember that it was given (``args.explicit``), so a protocol can
+    tell its own default split or cut-offs from ones the user asked for."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
+        super().__call__(parser, namespace, values, option_string)
+        namespace.explicit = {*getattr(namespace, "explicit", ()), self.dest}
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("index", help="index path or URI")
     p.add_argument(
         "--split",
         type=_split,
         default="test",
+        action=_Explicit,
         help="split to evaluate: its videos are the gallery, their captions the queries "
-        "(default test; 'all' for every video)",
+        "(default test, or the protocol's; 'all' for every video)",
     )
     p.add_argument("--encoder", metavar="SPEC", help="baseline text encoder (default: the index's)")
     p.add_argument(
@@ -94,7 +104,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--ties", choices=TIES, default="average", help="how tied scores count (default average)"
     )
-    p.add_argument("--k", type=_ks, default=(1, 5, 10), metavar="1,5,10", help="recall cut-offs")
+    p.add_argument(
+        "--k",
+        type=_ks,
+        default=(1, 5, 10),
+        action=_Explicit,
+        metavar="1,5,10",
+        help="recall cut-offs (default 1,5,10; 1,5 for activitynet-moments)",
+    )
+    p.add_argument(
+        "--protocol",
+        choices=("msvd", "activitynet-paragraph", "activitynet-moments"),
+        help="a standard protocol: msvd (test captions vs test clips), activitynet-paragraph "
+        "(val_1 paragraphs vs videos), activitynet-moments (val_1 sentences search moments; "
+        "R@1/R@5 at IoU 0.3/0.5/0.7, mIoU); named in metrics.json",
+    )
     _add_pool_arg(p)
     p.add_argument(
         "--rerank",
@@ -160,6 +184,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ..eval.run import evaluate_index
     from ..index.index import Index
 
+    if args.protocol:
+        from .eval_protocols import cmd_protocol
+
+        return cmd_protocol(args)
     index = Index.open(args.index)
     report = evaluate_index(
         index,
