@@ -148,6 +148,14 @@ def test_cache_table_left_by_a_kill_before_its_metadata_is_recovered(text_index,
     assert len(caption_vectors(text_index, MINILM)) == 8
 
 
+def test_cache_recorded_by_another_handle_is_seen(text_index, tmp_path, minilm):
+    """A handle opened before another one encoded the captions still finds the cache."""
+    early = Index.open(tmp_path / "idx")
+    encode_captions(Index.open(tmp_path / "idx"), minilm, progress=False)
+    assert encode_captions(early, minilm, progress=False).encoded == 0
+    assert len(caption_vectors(early, MINILM)) == 8
+
+
 def test_caption_cache_never_mixes_encoders(text_index, tmp_path):
     from helpers.tiny_models import save_tiny_hf_clip
 

@@ -60,8 +60,14 @@ class EncodeReport:
 
 
 def cache_info(index: Index) -> dict[str, dict[str, Any]]:
-    """Encoder spec -> {table, dim} for every cache of this index."""
-    return dict(index.metadata.get("caption_cache") or {})
+    """Encoder spec -> {table, dim} for every cache of this index.
+
+    Read from the store, not from the handle's copy of the metadata taken at open: a cache
+    recorded meanwhile by another handle or process (``vtrsearch encode``, an evaluation) is
+    seen, and recording a new one never drops theirs.
+    """
+    stored = index.store.get_metadata().get("caption_cache")
+    return dict(stored or index.metadata.get("caption_cache") or {})
 
 
 def _cached_hashes(index: Index, table: str) -> dict[str, str]:
