@@ -191,3 +191,18 @@ def test_protocol_errors(msvd_index, tmp_path) -> None:
     with pytest.raises(NoSegmentsError, match="moment retrieval needs segments"):
         run_protocol("activitynet-moments", bare, progress=False)
     assert set(PROTOCOLS) == {"msvd", "activitynet-paragraph", "activitynet-moments"}
+
+
+def test_split_filters_keep_the_corpus_search_in_val_1(planted_anet, anet_index, minilm) -> None:
+    """A train video holds a frame equal to a val_1 sentence: only an unfiltered search finds
+    it, so the corpus figures above (unaffected) show the split filter at work."""
+    vid = planted_anet.val_videos[10]
+    sentence = anet_index.captions(vid)[2]  # its C event (captions come in sen_id order)
+    q = minilm.encode([sentence])[0]
+    anywhere = anet_index.search_moments(q, k=1)[0]
+    assert anet_index.get(anywhere.video_id).split == "train"
+    in_val = anet_index.search_moments(q, k=1, split="val_1")[0]
+    assert in_val.video_id == vid
+    assert {h.video_id for h in anet_index.search(q, k=30, split="val_1")} <= set(
+        planted_anet.val_videos
+    )
