@@ -52,6 +52,10 @@ def test_activitynet_protocols_from_the_cli(planted_anet, anet_index, tmp_path, 
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "1 of 19 paragraphs (5.3%) exceed its 256-token context" in out
+    assert main([*argv, "--pool", "mean,max"]) == 0
+    assert "; pool=mean,max)" in capsys.readouterr().out
+    assert main(["eval", uri, "--protocol", "activitynet-moments", "--pool", "max"]) == 2
+    assert "does not take --pool" in capsys.readouterr().err
     assert main([*argv, "--rerank", "dsl"]) == 2
     assert "does not take --rerank" in capsys.readouterr().err
     assert main([*argv, "--split", "all"]) == 2

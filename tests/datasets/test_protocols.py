@@ -104,6 +104,18 @@ def test_paragraph_protocol_and_truncation(planted_anet, anet_index, minilm) -> 
     assert missed == set(planted_anet.swapped)
 
 
+def test_paragraph_protocol_with_maxsim(planted_anet, anet_index) -> None:
+    """--pool mean,max: the paragraph also meets each video's best segment (its background
+    frames carry its paragraph), and the swapped pair still misses."""
+    report = run_protocol(
+        "activitynet-paragraph", anet_index, pools=("mean", "max"), progress=False
+    )
+    assert [r.label for r in report.rows] == ["baseline [mean]", "baseline [max]"]
+    assert report.settings["pools"] == ["mean", "max"]
+    for row in report.rows:
+        assert row.metrics["t2v"].r1 == pytest.approx(planted_anet.paragraph_r1)
+
+
 def _split(index: Index, split: str):
     from vtrsearch.eval.inputs import load_split
 

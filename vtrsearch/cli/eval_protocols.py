@@ -18,14 +18,16 @@ def _options(args: argparse.Namespace, explicit: set[str]) -> dict[str, Any]:
             rerank=args.rerank,
             qb_bank_split=args.qb_bank_split,
             via_index=args.via_index,
+            pools=args.pool,
         )
         return opts
     refused = {"--rerank": args.rerank is not None, "--via-index": args.via_index}
     if name == "activitynet-paragraph":
-        opts.update(directions=args.direction, ties=args.ties, ks=args.k)
+        opts.update(directions=args.direction, ties=args.ties, ks=args.k, pools=args.pool)
     else:  # moments: sentences search moments (t2v only), ranked as search_moments ranks
         refused["--direction v2t"] = "t2v" not in args.direction
         refused["--ties"] = args.ties != "average"
+        refused["--pool"] = tuple(args.pool) != ("mean",)
         if "k" in explicit:
             opts["ks"] = args.k
     bad = [flag for flag, given in refused.items() if given]
@@ -37,9 +39,11 @@ def _options(args: argparse.Namespace, explicit: set[str]) -> dict[str, Any]:
 def _print_eval(report) -> None:
     s = report.settings
     counts = ", ".join(f"{d}: {n} queries" for d, n in s["n_queries"].items())
+    pools = s.get("pools") or ["mean"]
+    pooling = "" if pools == ["mean"] else f"; pool={','.join(pools)}"
     print(
         f"{s['protocol']}: {s['index_uri']} (split {s['split']!r}, {s['n_videos']} videos; "
-        f"{counts}; ties={s['ties']})"
+        f"{counts}; ties={s['ties']}{pooling})"
     )
     print(report.format_table())
     via = report.format_via_index()

@@ -28,6 +28,7 @@ def protocol_settings(
         "directions": list(plan.directions),
         "ties": plan.ties,
         "ks": list(plan.ks),
+        "pools": list(plan.pools),
         "rerank": None,
         "qb_bank_split": None,
         "via_index": False,

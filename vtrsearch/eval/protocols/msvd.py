@@ -42,6 +42,7 @@ def evaluate_msvd(
     rerank: str | None = None,
     qb_bank_split: str = "train",
     via_index: bool = False,
+    pools: Sequence[str] | str = ("mean",),
     progress: ProgressCallback | bool | None = True,
 ) -> EvalReport:
     """MSVD retrieval metrics, both directions (arguments as :func:`evaluate_index`)."""
@@ -58,6 +59,7 @@ def evaluate_msvd(
         qb_bank_split=qb_bank_split,
         via_index=via_index,
         progress=progress,
+        pools=pools,
     )
     report.settings = {"protocol": NAME, **report.settings}
     note = size_note("MSVD test", int(report.settings["n_videos"]), TEST_VIDEOS)

@@ -23,8 +23,9 @@ import numpy as np
 
 from ...errors import DimensionMismatchError
 from ..inputs import EvalSplit, load_split, unit_rows
-from ..metrics import DIRECTIONS, retrieval_ranks
+from ..metrics import DIRECTIONS, maxsim_ranks, retrieval_ranks
 from ..plan import ModelPlan, plan_evaluation
+from ..pooling import load_segments
 from ..progress import ProgressCallback, StepReporter
 from ..report import EvalReport, EvalRow
 from ..rows import metrics_row
@@ -107,13 +108,14 @@ def evaluate_paragraphs(
     directions: Sequence[str] | str = DIRECTIONS,
     ties: str = "average",
     ks: Sequence[int] = (1, 5, 10),
+    pools: Sequence[str] | str = ("mean",),
     batch_size: int = 32,
     progress: ProgressCallback | bool | None = True,
 ) -> EvalReport:
     """Paragraph-to-video (and video-to-paragraph) metrics of the encoder and each head.
 
-    Arguments as :func:`vtrsearch.eval.evaluate_index`; ``batch_size`` is the paragraphs per
-    forward pass.
+    Arguments as :func:`vtrsearch.eval.evaluate_index` (``pools``: ``"max"`` scores a video by
+    its best segment for the paragraph); ``batch_size`` is the paragraphs per forward pass.
 
     Raises:
         UnknownSplitError: ``split`` is not in the index.
@@ -128,8 +130,10 @@ def evaluate_paragraphs(
         directions=directions,
         ties=ties,
         ks=ks,
+        pools=pools,
     )
     data = load_split(index, split)
+    segments = load_segments(index, data, split, required="max" in plan.pools)
     rows, paragraphs = video_paragraphs(index, data)
     queries = EvalSplit(
         ids=data.ids,
@@ -146,24 +150,29 @@ def evaluate_paragraphs(
     truncations: dict[str, dict[str, Any]] = {}
     out: list[EvalRow] = []
     with callback(progress) as cb:
-        reporter = StepReporter(cb, 2 * len(plan.models))
+        reporter = StepReporter(cb, (1 + len(plan.pools)) * len(plan.models))
         for model in plan.models:
             q = _paragraph_vectors(
                 index, model, paragraphs, encoders, batch_size, reporter, bool(plan.heads)
             )
             if isinstance(q, str):
                 notes.append(q)
-                reporter.step += 2
+                reporter.step += 1 + len(plan.pools)
                 continue
             spec = encoders[model.spec].spec
             if spec not in truncations:
                 counts = encoders[model.spec].token_counts(paragraphs)
                 truncations[spec] = truncation(counts, encoders[model.spec].context_length, spec)
-            update = reporter.begin("rank", model.label, len(q), f"ranking {model.label}")
-            ranks = retrieval_ranks(
-                q, data.vectors, rows, ties=plan.ties, directions=plan.directions, progress=update
-            )
-            out.append(metrics_row(model.label, model.spec, model.head, ranks, queries, plan.ks))
+            for pool in plan.pools:
+                label = plan.label(model, pool)
+                update = reporter.begin("rank", label, len(q), f"ranking {label}")
+                options = {"ties": plan.ties, "directions": plan.directions, "progress": update}
+                if pool == "max":
+                    ranks = maxsim_ranks(q, segments.vectors, segments.video_row, rows, **options)
+                else:
+                    ranks = retrieval_ranks(q, data.vectors, rows, **options)
+                row = metrics_row(label, model.spec, model.head, ranks, queries, plan.ks, pool=pool)
+                out.append(row)
     if not out:
         raise ValueError("nothing was evaluated: " + "; ".join(notes))
     notes += [truncation_note(t) for t in truncations.values()]
