@@ -8,8 +8,8 @@ files of the standard protocols); a video listed in two chosen files is refused.
 
 Each sentence becomes a caption ``<video_id>#<position>`` with its ``[start, end]`` kept (see
 :mod:`vtrsearch.index.caption_times`). Timestamps are clipped to ``[0, duration]`` (annotators
-often run past the end); a sentence whose moment is empty after clipping stays a caption without
-times; blank sentences are left out; all three are counted in the report's notes.
+often run past the end); a sentence whose moment is empty (or reversed) after clipping stays a
+caption without times; blank sentences are left out; all three are counted in the report's notes.
 
 Features per video as for MSR-VTT: ``(T, D)`` frame features become ``T`` segments spread
 uniformly over ``[0, duration]`` (or ``[j/fps, (j+1)/fps)`` with ``fps``), ``(D)`` a pooled vector
@@ -178,8 +178,8 @@ def load_activitynet(
         notes.append(f"{counts.clipped} timestamps outside [0, duration] were clipped to it")
     if counts.emptied:
         notes.append(
-            f"{counts.emptied} sentences have an empty moment after clipping: kept as captions "
-            "without times (no moment-retrieval query)"
+            f"{counts.emptied} sentences have no moment left after clipping (empty or "
+            "reversed): kept as captions without times (no moment-retrieval query)"
         )
     return ann, notes
 

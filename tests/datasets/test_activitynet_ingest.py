@@ -150,3 +150,14 @@ def test_missing_features_and_rerun(tmp_path) -> None:
     index = Index.open(tmp_path / "idx")
     assert len(index) == 4 and index.store.count("captions") == 8
     assert index.caption_times().num_rows == 8 and index.store.count("segments") == 16
+
+
+def test_reversed_timestamps_keep_the_sentence_without_times(tmp_path) -> None:
+    write_split(tmp_path, "val_1", {
+        "v_r": {"duration": 20.0, "timestamps": [[9, 4], [2, 6]], "sentences": ["b", "a"]},
+    })  # fmt: skip
+    ann, notes = load_activitynet(tmp_path)
+    assert [s for s, _, _ in ann.captions] == ["v_r#0", "v_r#1"]
+    assert ann.caption_times == {"v_r#1": (2.0, 6.0)}
+    assert any("1 sentences have no moment left after clipping (empty or reversed)" in n
+               for n in notes)  # fmt: skip
