@@ -61,3 +61,7 @@ class NoSegmentsError(VtrsearchError, LookupError):
 
 class LegacyLayoutError(VtrsearchError, RuntimeError):
     """A ``qdrant+local`` URI names an index of the old layout; the message says how to move it."""
+
+
+class InvalidQueryError(VtrsearchError, ValueError):
+    """A search that cannot be answered as asked: ``k < 1``, a text that is not valid UTF-8."""

@@ -152,6 +152,45 @@ class LoadedHead:
         return out[0] if single else out
 
 
+def _check_shapes(config: HeadConfig, cfg_path: Path, w_path: Path) -> None:
+    """Compare the tensor shapes ``config`` implies with the safetensors header.
+
+    Only the header is read and the expected module is built on torch's ``meta`` device, so a
+    tampered config (``hidden_dim=400000``) is refused without allocating its weights.
+
+    Raises:
+        HeadLoadError: unreadable header, or names/shapes that differ from the config's.
+    """
+    import torch
+    from safetensors import SafetensorError, safe_open
+
+    from .module import build_head
+
+    try:
+        with safe_open(str(w_path), framework="pt", device="cpu") as fh:
+            stored = {k: tuple(fh.get_slice(k).get_shape()) for k in fh.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise HeadLoadError(f"corrupt head weights {w_path}: {exc}") from exc
+    described = (
+        f"{cfg_path} (in_dim={config.in_dim}, out_dim={config.out_dim}, "
+        f"hidden_dim={config.hidden_dim}, depth={config.depth})"
+    )
+    if config.depth > len(stored):  # each layer has tensors: no need to build it to know
+        raise HeadLoadError(
+            f"head weights {w_path} hold {len(stored)} tensors, too few for {described}"
+        )
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in build_head(config).state_dict().items()}
+    if expected != stored:
+        names = expected.keys() | stored.keys()
+        diff = sorted(k for k in names if expected.get(k) != stored.get(k))
+        shown = "; ".join(
+            f"{k}: config {expected.get(k, 'absent')}, file {stored.get(k, 'absent')}"
+            for k in diff[:4]
+        )
+        raise HeadLoadError(f"head weights {w_path} do not match {described}: {shown}")
+
+
 def load_head(path: str | os.PathLike[str], device: Any = None) -> LoadedHead:
     """Load a head directory written by :func:`save_head` (safetensors only, no pickle).
 
@@ -194,10 +233,14 @@ def load_head(path: str | os.PathLike[str], device: Any = None) -> LoadedHead:
         config = HeadConfig.from_dict(raw)
     except (TypeError, ValueError) as exc:
         raise HeadLoadError(f"invalid head config {cfg_path}: {exc}") from exc
+    _check_shapes(config, cfg_path, w_path)  # before any tensor is allocated
     try:
         state = load_file(str(w_path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise HeadLoadError(f"corrupt head weights {w_path}: {exc}") from exc
+    bad = sorted(k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all())
+    if bad:
+        raise HeadLoadError(f"head weights {w_path} hold NaN or infinite values in {bad}")
     module = build_head(config)
     try:
         module.load_state_dict(state, strict=True)

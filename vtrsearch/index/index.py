@@ -28,6 +28,7 @@ from .captions import caption_order_key, first_caption_per_video
 from .gallery import POOLS, Gallery
 from .gallery_loader import load_gallery, table_versions
 from .moments import MomentsMixin
+from .query_checks import check_k, unit_queries, unit_query
 from .rows import caption_rows, video_rows
 from .schema import (
     CAPTION_KEY,
@@ -496,18 +497,14 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin):
         return cats, splits
 
     def query_vector(self, query: str | np.ndarray) -> np.ndarray:
-        """A normalised float32 query vector from a vector (or, with an encoder, a text)."""
+        """A normalised float32 query vector from a vector (or, with an encoder, a text).
+
+        Raises:
+            InvalidVectorError: the vector holds NaN/inf or is all zeros.
+        """
         if isinstance(query, str):
             return self._encode_text(query)
-        q = np.asarray(query, dtype=np.float32).reshape(-1)
-        if q.shape[0] != self.dim:
-            raise DimensionMismatchError(
-                f"query vector has dimension {q.shape[0]}, the index expects {self.dim}"
-            )
-        if not np.isfinite(q).all():
-            raise ValueError("query vector contains NaN or infinite values")
-        norm = float(np.linalg.norm(q))
-        return q / norm if norm > 0 else q
+        return unit_query(query, self.dim)
 
     def _hits(
         self, rows: np.ndarray, scores: np.ndarray, m: Gallery, query: np.ndarray | None = None
@@ -564,12 +561,13 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin):
                 (MaxSim; needs segments). With segments, every hit names its best moment.
         """
         self._check_pool(pool)
+        k = check_k(k)
         cats, splits = self._resolve_filters(categories, split)
         q = self.query_vector(query)
         if self.searches_on_store:
-            return self._store_search(q, int(k), cats, splits, pool)
+            return self._store_search(q, k, cats, splits, pool)
         m = self._get_matrix()
-        rows, scores = m.top_k(q, int(k), m.rows(cats, splits), pool=pool)
+        rows, scores = m.top_k(q, k, m.rows(cats, splits), pool=pool)
         return self._hits(rows, scores, m, q)
 
     def search_many(
@@ -583,20 +581,15 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin):
     ) -> list[list[Hit]]:
         """:meth:`search` for each row of a (n, dim) query matrix (or each text), in one batch."""
         self._check_pool(pool)
+        k = check_k(k)
         cats, splits = self._resolve_filters(categories, split)
         if len(queries) and isinstance(queries[0], str):
             queries = self.query_encoder.encode(list(queries))
-        mat = np.asarray(queries, dtype=np.float32)
-        if mat.ndim != 2 or mat.shape[1] != self.dim:
-            raise DimensionMismatchError(
-                f"queries must have shape (n, {self.dim}), got {tuple(mat.shape)}"
-            )
-        norms = np.linalg.norm(mat, axis=1, keepdims=True)
-        mat = mat / np.where(norms > 0, norms, 1.0)
+        mat = unit_queries(queries, self.dim)
         if self.searches_on_store:
-            return [self._store_search(q, int(k), cats, splits, pool) for q in mat]
+            return [self._store_search(q, k, cats, splits, pool) for q in mat]
         m = self._get_matrix()
-        results = m.top_k_many(mat, int(k), m.rows(cats, splits), pool=pool)
+        results = m.top_k_many(mat, k, m.rows(cats, splits), pool=pool)
         return [self._hits(rows, scores, m, mat[i]) for i, (rows, scores) in enumerate(results)]
 
     def search_store(
@@ -607,13 +600,17 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin):
         split: str | Sequence[str] | None = None,
     ) -> list[Hit]:
         """Like :meth:`search`, but answered by the store's own engine (ANN where it has one)."""
+        # the store takes a bounded limit, and no more rows than it holds can come back
+        k = min(check_k(k), self.store.count(VIDEOS))
         cats, splits = self._resolve_filters(categories, split)
         q = self.query_vector(query)
+        if k == 0:  # an empty index
+            return []
         where = Filter.where(
             category=None if cats is None else sorted(cats),
             split=None if splits is None else sorted(splits),
         )
-        rows = self.store.search(VIDEOS, q, int(k), where, columns=["video_id", "category"])
+        rows = self.store.search(VIDEOS, q, k, where, columns=["video_id", "category"])
         return [
             Hit(
                 i + 1,

@@ -11,6 +11,7 @@ import pyarrow as pa
 from ..errors import InvalidSegmentError
 from ..filters import Filter
 from ..results import Moment, Segment
+from .query_checks import check_k
 from .schema import PAYLOAD_INDEXES, SEGMENT_KEY, SEGMENTS, segments_schema, vectors_from_column
 from .segment_rows import check_no_overlap, segment_rows
 
@@ -239,8 +240,11 @@ class MomentsMixin:
             NoSegmentsError: the index has no segments.
             ValueError: a video of ``video_ids`` is not in the index.
         """
-        if int(per_video) < 1:
-            raise ValueError(f"per_video must be at least 1, got {per_video}")
+        k = check_k(k)
+        try:
+            per_video = check_k(per_video)
+        except ValueError:
+            raise ValueError(f"per_video must be a whole number >= 1, got {per_video!r}") from None
         cats, splits = self._resolve_filters(categories, split)
         videos = self._moment_videos(video_ids)
         q = self.query_vector(query)

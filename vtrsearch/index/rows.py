@@ -33,15 +33,41 @@ def as_columns(data: Any) -> dict[str, list | np.ndarray]:
     raise TypeError(f"expected a pandas DataFrame, an Arrow table or a dict, got {type(data)}")
 
 
+def unit_rows(mat: Any, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """L2-normalised float32 copies of the rows of a finite matrix, and which rows are zero.
+
+    Each row is divided by its largest absolute value first and normalised in float64, so no
+    square overflows (``1e30`` rows stay unit vectors, not zeros) and tiny values do not
+    underflow to a zero norm. Rows are processed ``chunk`` at a time to bound memory.
+
+    Returns:
+        ``(unit, zero)``: the ``(n, d)`` float32 unit rows (zero rows left at zero) and a
+        boolean mask of the rows whose norm is zero (they cannot be normalised).
+    """
+    src = np.asarray(mat)
+    n = src.shape[0]
+    out = np.zeros(src.shape, dtype=np.float32)
+    zero = np.zeros(n, dtype=bool)
+    for start in range(0, n, chunk):
+        part = np.asarray(src[start : start + chunk], dtype=np.float64)
+        scale = np.abs(part).max(axis=1) if part.shape[1] else np.zeros(part.shape[0])
+        is_zero = ~(scale > 0)
+        part = part / np.where(is_zero, 1.0, scale)[:, None]
+        norms = np.linalg.norm(part, axis=1)
+        out[start : start + chunk] = part / np.where(is_zero, 1.0, norms)[:, None]
+        zero[start : start + chunk] = is_zero
+    return out, zero
+
+
 def normalise_vectors(ids: Sequence[str], vectors: Any, dim: int) -> np.ndarray:
-    """Validate and L2-normalise a stack of vectors, one per id.
+    """Validate and L2-normalise a stack of vectors, one per id (see :func:`unit_rows`).
 
     Raises:
         DimensionMismatchError: a vector's length differs from ``dim`` (names the video).
         InvalidVectorError: NaN/inf or all-zero vectors (lists the ids).
     """
     if isinstance(vectors, np.ndarray) and vectors.ndim == 2:
-        mat = vectors.astype(np.float32, copy=True)
+        mat = _numeric(vectors, ids[0] if len(ids) else "?")
         if mat.shape[1] != dim:
             raise DimensionMismatchError(
                 f"video {ids[0]}: vector has dimension {mat.shape[1]}, expected {dim}"
@@ -49,7 +75,7 @@ def normalise_vectors(ids: Sequence[str], vectors: Any, dim: int) -> np.ndarray:
     else:
         rows = []
         for vid, vec in zip(ids, vectors, strict=True):
-            arr = np.asarray(vec, dtype=np.float32).reshape(-1)
+            arr = _numeric(vec, vid).reshape(-1)
             if arr.shape[0] != dim:
                 raise DimensionMismatchError(
                     f"video {vid}: vector has dimension {arr.shape[0]}, expected {dim}"
@@ -62,13 +88,24 @@ def normalise_vectors(ids: Sequence[str], vectors: Any, dim: int) -> np.ndarray:
     if bad.any():
         listed = listing([ids[i] for i in np.flatnonzero(bad)])
         raise InvalidVectorError(f"NaN or infinite values in the vectors of: {listed}")
-    norms = np.linalg.norm(mat, axis=1)
-    zero = norms == 0
+    unit, zero = unit_rows(mat)
     if zero.any():
         listed = listing([ids[i] for i in np.flatnonzero(zero)])
         raise InvalidVectorError(f"all-zero vectors (cannot be normalised) for: {listed}")
-    mat /= norms[:, None]
-    return mat
+    return unit
+
+
+def _numeric(vector: Any, vid: object) -> np.ndarray:
+    """``vector`` as a float array (float64 is kept: it may exceed float32's range)."""
+    arr = np.asarray(vector)
+    if arr.dtype.kind == "f":
+        return arr
+    if arr.dtype.kind in "iubO":
+        try:
+            return arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidVectorError(f"video {vid}: the vector is not numeric ({exc})") from None
+    raise InvalidVectorError(f"video {vid}: the vector is not numeric (dtype {arr.dtype})")
 
 
 def _check_unique(ids: Sequence[str], what: str) -> None:

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from ..encoders.space import canonical_spec, check_space
-from ..errors import DimensionMismatchError, SpaceMismatchError
+from ..errors import DimensionMismatchError, InvalidQueryError, SpaceMismatchError
+from .query_checks import check_encoded
 
 
 class QueryEncoder:
@@ -95,15 +96,45 @@ class QueryEncoder:
         return self.head.project(base_vectors)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """(n, index_dim) float32 unit vectors for ``texts``."""
+        """(n, index_dim) float32 unit vectors for ``texts``.
+
+        Raises:
+            ValueError: a text is not a string, or not valid Unicode (e.g. a command-line
+                argument in another encoding).
+            InvalidVectorError: the encoder or head produced NaN/inf (corrupt weights).
+        """
+        texts = [_checked_text(t, i) for i, t in enumerate(texts)]
         self._check_dims()
-        return self.project(self.encoder.encode(list(texts), batch_size=batch_size))
+        vectors = self.project(self.encoder.encode(texts, batch_size=batch_size))
+        source = f"encoder {self.spec!r}" + (f" + head {self.head.path}" if self.head else "")
+        return check_encoded(vectors, source)
 
     def encode_one(self, text: str) -> np.ndarray:
         """One query text -> (index_dim,) unit vector; empty text is an error."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError("empty query: type some words to search for")
         return self.encode([text], batch_size=1)[0]
+
+
+def _checked_text(text: object, i: int) -> str:
+    if not isinstance(text, str):
+        raise InvalidQueryError(f"query text {i} is a {type(text).__name__}, not a string")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape") if _only_escapes(text) else None
+        raw = raw or text.encode("utf-8", "backslashreplace")
+        shown = raw.decode("ascii", "backslashreplace")
+        raise InvalidQueryError(
+            f"query text '{shown}' is not valid UTF-8 (undecodable bytes); check the "
+            "terminal's or file's encoding"
+        ) from None
+    return text
+
+
+def _only_escapes(text: str) -> bool:
+    """Whether every lone surrogate is one ``surrogateescape`` made (an undecodable byte)."""
+    return all(0xDC80 <= ord(c) <= 0xDCFF for c in text if 0xD800 <= ord(c) <= 0xDFFF)
 
 
 def _load_head(head: Any, device: str | None) -> Any:

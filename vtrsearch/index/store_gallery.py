@@ -159,6 +159,9 @@ class StoreGalleryMixin:
         }
 
     def _store_search(self, q: np.ndarray, k: int, cats: Any, splits: Any, pool: str) -> list[Hit]:
+        k = min(k, self.store.count(VIDEOS))  # a store takes a bounded limit (huge k: all)
+        if k == 0:
+            return []
         where = self._where(cats, splits)
         if pool == "max":
             scored = self._store_maxsim(q, k, cats, splits)
