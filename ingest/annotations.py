@@ -7,12 +7,14 @@ the position (JSON line/column, list index, video id) of the first problem.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vtrsearch.categories import CategoryMap
 from vtrsearch.errors import IngestError
+from vtrsearch.index.rows import id_problem
 
 #: Split label given to videos of a 1k-A style list, which carries no split field.
 ONE_K_A_SPLIT = "test"
@@ -23,7 +25,7 @@ class VideoInfo:
     """One video's metadata as read from an annotation file."""
 
     video_id: str
-    category: int
+    category: int | str  # an id; a name until resolve_categories maps it to its id
     split: str = ""
     start: float | None = None
     end: float | None = None
@@ -45,8 +47,28 @@ class Annotations:
         return [v.video_id for v in self.videos]
 
 
+def regular_file(path: Path, what: str) -> Path:
+    """``path`` when it is a regular file; a FIFO, device or folder would hang or fail later.
+
+    Raises:
+        IngestError: missing, or not a regular file (names ``what`` and the path).
+    """
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise IngestError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise IngestError(f"cannot read {what} {path}: {exc}") from None
+    if not stat.S_ISREG(mode):
+        raise IngestError(f"{what} {path} is not a regular file (a FIFO, device or folder?)")
+    return path
+
+
 def read_json(path: Path) -> Any:
     """Parse a JSON file; a syntax error names the file, line and column."""
+    regular_file(path, "annotation file")
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -83,6 +105,7 @@ def find_annotation_file(root: Path) -> Path:
 def read_category_file(path: Path) -> CategoryMap:
     """Parse ``category.txt``: one ``name<TAB>id`` per line (blank lines ignored)."""
     names: dict[int, str] = {}
+    regular_file(path, "category file")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -118,6 +141,13 @@ def _field(entry: dict, key: str, where: str, path: Path, kind: type | tuple = o
     return value
 
 
+def _id(value: Any, where: str, key: str, path: Path) -> str:
+    problem = id_problem(value)
+    if problem is not None:
+        raise IngestError(f"{path}: {where} field {key!r} is not a usable id: {problem}")
+    return str(value)
+
+
 def _optional_float(entry: dict, key: str, where: str, path: Path) -> float | None:
     value = entry.get(key)
     if value is None:
@@ -125,22 +155,71 @@ def _optional_float(entry: dict, key: str, where: str, path: Path) -> float | No
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise IngestError(f"{path}: {where} field {key!r} is not a number: {value!r}")
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise IngestError(f"{path}: {where} field {key!r} is not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise IngestError(f"{path}: {where} field {key!r} must be a finite time, got {value!r}")
+    return number
+
+
+def _optional_text(entry: dict, key: str, where: str, path: Path) -> str | None:
+    value = entry.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise IngestError(f"{path}: {where} field {key!r} must be text, got {value!r}")
+
+
+def _category(entry: dict, where: str, path: Path) -> int | str:
+    """A category id (digits become an int) or a name, resolved later against the category
+    list (:func:`resolve_categories`)."""
+    value = _field(entry, "category", where, path, (int, str))
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        if not text:
+            raise IngestError(f"{path}: {where} field 'category' is empty")
+        return text
+    return value
 
 
 def _video(entry: dict, where: str, path: Path, split: str) -> VideoInfo:
-    vid = str(_field(entry, "video_id", where, path, (str, int)))
+    vid = _id(_field(entry, "video_id", where, path, (str, int)), where, "video_id", path)
     where = f"{where} (video {vid})"
+    given_split = _optional_text(entry, "split", where, path)
     return VideoInfo(
         video_id=vid,
-        category=int(_field(entry, "category", where, path, (int, str))),
-        split=str(entry.get("split") or split),
+        category=_category(entry, where, path),
+        split=given_split or split,
         start=_optional_float(entry, "start time", where, path),
         end=_optional_float(entry, "end time", where, path),
-        url=entry.get("url"),
+        url=_optional_text(entry, "url", where, path),
     )
+
+
+def resolve_categories(ann: Annotations, cmap: CategoryMap, source: str) -> None:
+    """Turn every video's category (id or name) into an id of ``cmap``, in place.
+
+    Raises:
+        IngestError: a category that ``cmap`` does not know, naming the annotation file, the
+            video and ``source`` (where the category list came from).
+    """
+    unknown: dict[str, list[str]] = {}
+    for video in ann.videos:
+        try:
+            video.category = cmap.resolve(video.category)
+        except ValueError:
+            unknown.setdefault(repr(video.category), []).append(video.video_id)
+    if unknown:
+        shown = "; ".join(
+            f"{cat} (video {', '.join(vids[:3])}{' ...' if len(vids) > 3 else ''})"
+            for cat, vids in sorted(unknown.items())
+        )
+        raise IngestError(
+            f"{ann.path}: categories not in the category list ({source}): {shown}; "
+            f"valid: {cmap.valid_names()}"
+        )
 
 
 def parse_annotations(path: Path, split: str | None = None) -> Annotations:
@@ -183,8 +262,8 @@ def _parse_videodatainfo(data: dict, path: Path, split: str | None, ann: Annotat
     sen_seen: set[str] = set()
     for i, entry in enumerate(sentences):
         where = f"sentences[{i}]"
-        sen_id = str(_field(entry, "sen_id", where, path, (int, str)))
-        vid = str(_field(entry, "video_id", where, path, (str, int)))
+        sen_id = _id(_field(entry, "sen_id", where, path, (int, str)), where, "sen_id", path)
+        vid = _id(_field(entry, "video_id", where, path, (str, int)), where, "video_id", path)
         text = _field(entry, "caption", f"{where} (sen_id {sen_id})", path, str)
         if sen_id in sen_seen:
             raise IngestError(f"{path}: {where}: sen_id {sen_id} appears twice")

@@ -25,6 +25,8 @@ import numpy as np
 
 from vtrsearch.errors import DimensionMismatchError, IngestError, InvalidVectorError
 
+from .annotations import read_json, regular_file
+
 FEATURE_SUFFIXES = (".npy", ".npz", ".pt", ".pth")
 
 
@@ -52,8 +54,23 @@ class Features:
         return int(self.vectors.shape[1])
 
 
+def _numeric_array(array: np.ndarray, path: Path) -> np.ndarray:
+    """``array`` when it holds real numbers (not a structured, string or complex array)."""
+    if array.dtype.kind not in "fiub":
+        raise IngestError(
+            f"{path}: features must be a plain numeric array, got dtype {array.dtype} "
+            f"(shape {array.shape}); save the vectors as a float array"
+        )
+    return array
+
+
 def _load_array(path: Path) -> np.ndarray:
     suffix = path.suffix.lower()
+    regular_file(path, "feature file")
+    return _numeric_array(_read_array(path, suffix), path)
+
+
+def _read_array(path: Path, suffix: str) -> np.ndarray:
     try:
         if suffix == ".npy":
             return np.load(path, allow_pickle=False)
@@ -143,18 +160,27 @@ def load_feature_folder(
     """Read one feature file per requested video from ``folder``."""
     if not folder.is_dir():
         raise IngestError(f"features folder not found: {folder}")
-    files: dict[str, Path] = {}
+    files: dict[str, list[Path]] = {}
     for path in folder.iterdir():
         if path.suffix.lower() in FEATURE_SUFFIXES:
-            files.setdefault(path.stem, path)
+            files.setdefault(path.stem, []).append(path)
+    ambiguous = [vid for vid in video_ids if len(files.get(vid, ())) > 1]
+    if ambiguous:
+        shown = "; ".join(
+            f"{vid}: {', '.join(sorted(p.name for p in files[vid]))}" for vid in ambiguous[:5]
+        )
+        raise IngestError(
+            f"{folder}: {len(ambiguous)} video(s) have more than one feature file ({shown}); "
+            "keep one file per video"
+        )
     found, vectors, where, missing = [], [], [], []
     frames: list[np.ndarray | None] = []
     dim = expected_dim
     for vid in video_ids:
-        path = files.get(vid)
-        if path is None:
+        if vid not in files:
             missing.append(vid)
             continue
+        path = files[vid][0]
         vec, per_frame = split_frames(_load_array(path), str(path))
         if dim is None:
             dim = vec.shape[0]
@@ -175,9 +201,8 @@ def load_feature_folder(
 
 
 def _read_ids(path: Path) -> list[str]:
+    regular_file(path, "id list")
     if path.suffix.lower() == ".json":
-        from .annotations import read_json
-
         data = read_json(path)
         if not isinstance(data, list):
             raise IngestError(f"{path}: expected a JSON list of video ids")
@@ -199,22 +224,15 @@ def load_feature_matrix(
     expected_dim: int | None = None,
 ) -> Features:
     """Read one (N, D) matrix (or (N, T, D) frame features) plus its id list."""
-    if not path.is_file():
-        raise IngestError(f"feature matrix not found: {path}")
-    ids: list[str] | None = None
+    regular_file(path, "feature matrix")
     if path.suffix.lower() == ".npz" and ids_path is None:
-        with np.load(path, allow_pickle=False) as npz:
-            id_key = next((k for k in ("ids", "video_ids") if k in npz), None)
-            feat_key = next((k for k in ("features", "feature", "arr_0") if k in npz), None)
-            if id_key is None or feat_key is None:
-                raise IngestError(f"{path}: an .npz matrix needs 'features' and 'ids' arrays")
-            ids = [str(v) for v in npz[id_key].tolist()]
-            mat = np.asarray(npz[feat_key], dtype=np.float32)
+        ids, mat = _read_npz_matrix(path)
     else:
         if ids_path is None:
             raise IngestError(f"{path}: a feature matrix needs an id list (--feature-ids FILE)")
         ids = _read_ids(ids_path)
         mat = np.asarray(_load_array(path), dtype=np.float32)
+    _check_unique_ids(ids, str(ids_path or path))
     per_frame = mat if mat.ndim == 3 else None
     if per_frame is not None:
         mat = per_frame.mean(axis=1)
@@ -237,6 +255,32 @@ def load_feature_matrix(
         frames = [per_frame[row[v]] for v in wanted]
         _check_frames(wanted, frames, [str(path)] * len(wanted))
     return Features(wanted, sub, missing, frames)
+
+
+def _read_npz_matrix(path: Path) -> tuple[list[str], np.ndarray]:
+    """Ids and features of an ``.npz`` holding both (``ids``/``video_ids``, ``features``)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            id_key = next((k for k in ("ids", "video_ids") if k in npz), None)
+            feat_key = next((k for k in ("features", "feature", "arr_0") if k in npz), None)
+            if id_key is None or feat_key is None:
+                raise IngestError(f"{path}: an .npz matrix needs 'features' and 'ids' arrays")
+            ids = [str(v) for v in npz[id_key].tolist()]
+            mat = np.asarray(_numeric_array(npz[feat_key], path), dtype=np.float32)
+    except IngestError:
+        raise
+    except Exception as exc:  # not a zip, truncated, pickled arrays refused, ...
+        raise IngestError(f"{path}: cannot read features ({type(exc).__name__}: {exc})") from None
+    return ids, mat
+
+
+def _check_unique_ids(ids: Sequence[str], where: str) -> None:
+    """Refuse an id list naming a video twice: one of its rows would silently win."""
+    seen: set[str] = set()
+    dupes = sorted({v for v in ids if v in seen or seen.add(v)})  # type: ignore[func-returns-value]
+    if dupes:
+        shown = ", ".join(dupes[:10]) + (f" ... ({len(dupes)} in all)" if len(dupes) > 10 else "")
+        raise IngestError(f"{where}: video ids listed more than once: {shown}")
 
 
 def find_features(root: Path) -> Path | None:

@@ -26,16 +26,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vtrsearch.categories import CategoryMap
 from vtrsearch.encoders.space import same_space
 from vtrsearch.errors import IngestError, SpaceMismatchError
 from vtrsearch.index.index import Index
 
-from .annotations import Annotations, VideoInfo, parse_annotations
+from .annotations import Annotations, VideoInfo, parse_annotations, resolve_categories
 from .media import IMAGE_SUFFIXES, VIDEO_SUFFIXES, FrameOptions, try_segment_media
 from .segment_encoding import EncodedVideo, encode_segmented
 from .segmenting import SegmentedVideo, parse_segments
@@ -141,6 +143,7 @@ def ingest_frames(
     )
     root = Path(root)
     media, ann = _select_media(root, annotations, category, split)
+    check = partial(_check_labels, ann, category)  # run by _target_index, before a create
     info: dict[str, VideoInfo] = {v.video_id: v for v in ann.videos} if ann else {}
     labels = _Labels(info, category, split)
     steps = dict(batch_size=batch_size, chunk_size=chunk_size, progress=progress)
@@ -148,7 +151,7 @@ def ingest_frames(
         from vtrsearch.encoders import load_image_encoder
 
         encoder = load_image_encoder(image_encoder)
-        target = _target_index(index, encoder.spec, lambda: int(encoder.dim))
+        target = _target_index(index, encoder.spec, lambda: int(encoder.dim), check)
         todo = _todo(target, media, overwrite)
         report = FramesReport(target.uri, 0, len(media) - len(todo))
         writer = ChunkWriter(target, labels, report, on_error)
@@ -160,7 +163,7 @@ def ingest_frames(
         spec = _image_spec(image_encoder)
         ray_opts = ray_options or RayOptions()
         with ray_session(ray, ray_opts):  # joined before the index opens: no fork after it
-            target = _target_index(index, spec, lambda: _encoder_dim(spec))
+            target = _target_index(index, spec, lambda: _encoder_dim(spec), check)
             todo = _todo(target, media, overwrite)
             report = FramesReport(target.uri, 0, len(media) - len(todo))
             writer = ChunkWriter(target, labels, report, on_error)
@@ -229,15 +232,39 @@ def _select_media(
     return media, ann
 
 
-def _target_index(index: Index | str | Path, spec: str, dim: Callable[[], int]) -> Index:
-    """The open index (created in the encoder's space when new), checked against that space."""
-    if isinstance(index, Index):
-        target = index
-    else:
+def _check_labels(
+    ann: Annotations | None, category: int | str | None, cmap: CategoryMap, source: str
+) -> None:
+    """Resolve the annotated categories and ``category`` against ``cmap`` (the categories of
+    the index, or of the index about to be created), so a bad one fails before any write.
+
+    Raises:
+        IngestError: a category ``cmap`` does not know (``source`` says where it came from).
+    """
+    if ann is not None:
+        resolve_categories(ann, cmap, source)
+    if category is not None:
         try:
-            target = Index.open(index)
-        except FileNotFoundError:
-            target = Index.create(index, dim=dim(), feature_model=spec)
+            cmap.resolve(category)
+        except ValueError as exc:
+            raise IngestError(f"--category: {exc}") from None
+
+
+def _target_index(
+    index: Index | str | Path,
+    spec: str,
+    dim: Callable[[], int],
+    check_labels: Callable[[CategoryMap, str], None],
+) -> Index:
+    """The open index (created in the encoder's space when new), checked against that space;
+    ``check_labels`` runs against its categories first (a new index: before it is created)."""
+    try:
+        target = index if isinstance(index, Index) else Index.open(index)
+    except FileNotFoundError:
+        check_labels(CategoryMap.msrvtt(), "the 20 MSR-VTT categories of a new index")
+        target = Index.create(index, dim=dim(), feature_model=spec)
+    else:
+        check_labels(target.category_map, f"the categories of {target.uri}")
     if target.feature_model is not None and not same_space(spec, target.feature_model):
         raise SpaceMismatchError(
             f"the index's video vectors come from {target.feature_model!r}; encoding more "

@@ -16,7 +16,13 @@ from vtrsearch.categories import CategoryMap
 from vtrsearch.errors import IngestError
 from vtrsearch.index.index import Index
 
-from .annotations import Annotations, find_annotation_file, parse_annotations, read_category_file
+from .annotations import (
+    Annotations,
+    find_annotation_file,
+    parse_annotations,
+    read_category_file,
+    resolve_categories,
+)
 from .feature_segments import plan_segment_times
 from .features import Features, find_features, load_feature_folder, load_feature_matrix
 from .writing import (
@@ -43,12 +49,8 @@ def load_dataset(
     ann = parse_annotations(ann_path, split=split)
     cat_path = category_file or (root / "category.txt" if root.is_dir() else None)
     cmap = read_category_file(cat_path) if cat_path and cat_path.exists() else CategoryMap.msrvtt()
-    unknown = sorted({v.category for v in ann.videos if v.category not in cmap})
-    if unknown:
-        raise IngestError(
-            f"{ann_path}: category ids {unknown} are not in the category list "
-            f"({cat_path if cat_path and cat_path.exists() else 'the 20 MSR-VTT defaults'})"
-        )
+    source = str(cat_path) if cat_path and cat_path.exists() else "the 20 MSR-VTT defaults"
+    resolve_categories(ann, cmap, source)
     return ann, cmap
 
 

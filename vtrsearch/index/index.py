@@ -29,7 +29,7 @@ from .gallery import POOLS, Gallery
 from .gallery_loader import load_gallery, table_versions
 from .moments import MomentsMixin
 from .query_checks import check_k, unit_queries, unit_query
-from .rows import caption_rows, video_rows
+from .rows import caption_rows, check_ids, video_rows
 from .schema import (
     CAPTION_KEY,
     CAPTIONS,
@@ -332,7 +332,10 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin):
 
     def delete_videos(self, video_ids: str | Iterable[str]) -> None:
         """Delete videos with their captions and segments (one id or an iterable of ids)."""
-        ids = (video_ids,) if isinstance(video_ids, str) else tuple(str(v) for v in video_ids)
+        if isinstance(video_ids, (bytes, bytearray)):
+            raise TypeError("delete_videos takes a video id (str) or an iterable of ids, not bytes")
+        single = isinstance(video_ids, str)
+        ids = tuple(check_ids([video_ids] if single else list(video_ids), "video ids"))
         if not ids:
             return
         self.store.delete(CAPTIONS, Filter.where(video_id=ids))

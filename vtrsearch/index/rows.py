@@ -6,6 +6,9 @@ keys); only a fully valid batch becomes an Arrow table, so a bad input writes no
 
 from __future__ import annotations
 
+import math
+import numbers
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +18,49 @@ import pyarrow as pa
 from ..categories import CategoryMap
 from ..errors import DimensionMismatchError, InvalidVectorError
 from .schema import CAPTIONS_SCHEMA, vector_array, videos_schema
+
+
+def id_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a video or caption id, or ``None`` when it can.
+
+    The rule: an id is text, or a whole number (``7`` is stored as ``"7"``); it is not empty,
+    has no leading or trailing whitespace and no control characters. ``None``, ``True``,
+    bytes, floats and other objects are refused rather than turned into text.
+    """
+    if isinstance(value, (bool, np.bool_)) or value is None:
+        return f"{value!r} is not an id"
+    if isinstance(value, (int, np.integer)):
+        return None
+    if not isinstance(value, str):
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        return f"{shown} is a {type(value).__name__}, not text or a whole number"
+    if not value.strip():
+        return f"{value!r} is empty or blank"
+    if value != value.strip():
+        return f"{value!r} has leading or trailing whitespace"
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return f"{value!r} holds control characters"
+    return None
+
+
+def check_ids(values: Sequence[Any], what: str) -> list[str]:
+    """``values`` as id strings (see :func:`id_problem`).
+
+    Raises:
+        ValueError: some values are not valid ids (the first few are listed with their row).
+    """
+    ids, bad = [], []
+    for i, value in enumerate(values):
+        problem = id_problem(value)
+        if problem is None:
+            ids.append(str(value))
+        else:
+            bad.append(f"row {i}: {problem}")
+    if bad:
+        more = f" ... ({len(bad)} in all)" if len(bad) > 5 else ""
+        raise ValueError(f"invalid {what}: {'; '.join(bad[:5])}{more}")
+    return ids
 
 
 def listing(ids: Sequence[str], limit: int = 10) -> str:
@@ -135,7 +181,7 @@ def video_rows(
     for required in ("video_id", "vector"):
         if required not in cols:
             raise ValueError(f"videos need a {required!r} column; got columns {sorted(cols)}")
-    ids = [str(v) for v in cols["video_id"]]
+    ids = check_ids(list(cols["video_id"]), "video ids")
     _check_unique(ids, "video ids")
     n = len(ids)
     mat = normalise_vectors(ids, cols["vector"], dim)
@@ -145,7 +191,7 @@ def video_rows(
     cat_ids = []
     for vid, value in zip(ids, raw_cats, strict=True):
         try:
-            cat_ids.append(cmap.resolve(value if isinstance(value, str) else int(value)))
+            cat_ids.append(cmap.resolve(_category_value(value)))
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"video {vid}: {exc}") from exc
 
@@ -153,17 +199,24 @@ def video_rows(
         values = cols.get(name)
         if values is None:
             return [default] * n
-        return [default if _is_missing(v) else v for v in values]
+        if len(values) != n:
+            raise ValueError(f"got {n} video ids but {len(values)} {name!r} values")
+        out = [default if _is_missing(v) else v for v in values]
+        check = _checked_time if name in ("start", "end") else _checked_text
+        for vid, value in zip(ids, out, strict=True):
+            if value is not None:
+                check(value, name, vid)
+        return out
 
     table = pa.table(
         {
             "video_id": ids,
             "category": pa.array(cat_ids, pa.int32()),
             "category_name": [cmap.name(c) for c in cat_ids],
-            "split": [str(s) for s in column("split", "")],
+            "split": column("split", ""),
             "start": pa.array(column("start", None), pa.float64()),
             "end": pa.array(column("end", None), pa.float64()),
-            "url": [None if u is None else str(u) for u in column("url", None)],
+            "url": column("url", None),
             "vector": vector_array(mat),
         },
         schema=videos_schema(dim),
@@ -173,6 +226,28 @@ def video_rows(
 
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _category_value(value: Any) -> Any:
+    """A category as given: a name, or an id; a float id only when whole (pandas gives 3.0).
+
+    ``True`` and ``1.7`` are refused by :meth:`CategoryMap.resolve`, never rounded to 1.
+    """
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    return value
+
+
+def _checked_text(value: Any, name: str, vid: str) -> None:
+    if not isinstance(value, str):
+        raise ValueError(f"video {vid}: {name} must be text, got {value!r}")
+
+
+def _checked_time(value: Any, name: str, vid: str) -> None:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"video {vid}: {name} must be a number of seconds, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise ValueError(f"video {vid}: {name} time must be finite, got {value!r}")
 
 
 def caption_rows(
@@ -194,8 +269,9 @@ def caption_rows(
     for required in ("sen_id", "video_id", "text"):
         if required not in cols:
             raise ValueError(f"captions need a {required!r} column; got columns {sorted(cols)}")
-    sen_ids = [str(s) for s in cols["sen_id"]]
+    sen_ids = check_ids(list(cols["sen_id"]), "sen_ids")
     _check_unique(sen_ids, "sen_ids")
+    video_ids = check_ids(list(cols["video_id"]), "caption video ids")
     bad = [
         s
         for s, t in zip(sen_ids, cols["text"], strict=True)
@@ -206,7 +282,7 @@ def caption_rows(
     return pa.table(
         {
             "sen_id": sen_ids,
-            "video_id": [str(v) for v in cols["video_id"]],
+            "video_id": video_ids,
             "text": list(cols["text"]),
         },
         schema=CAPTIONS_SCHEMA,
