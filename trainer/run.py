@@ -39,6 +39,9 @@ __all__ = [
     "write_run_checkpoint",
 ]
 
+# Head config fields that fix the weights' shapes and behaviour: a resumed run keeps them.
+HEAD_ARCHITECTURE = ("in_dim", "out_dim", "hidden_dim", "depth", "residual", "normalize_input")
+
 # Config fields that may change between a run and its resumption.
 RESUMABLE_CHANGES = frozenset({"epochs", "early_stopping_patience", "device", "amp"})
 
@@ -238,8 +241,25 @@ def resume_run(run: TrainRun, tensors: dict[str, torch.Tensor], meta: dict[str, 
         raise CheckpointError(f"cannot resume {run.ckpt_dir}: config changed in {diff}")
     if meta["fingerprint"] != run.fingerprint or meta["head_config"]["in_dim"] != run.hc.in_dim:
         raise CheckpointError(f"cannot resume {run.ckpt_dir}: it was trained on other data")
-    run.head.load_state_dict(strip_prefix(tensors, "head."))
-    run.loss_fn.load_state_dict(strip_prefix(tensors, "loss."))
+    stored_head = meta["head_config"]
+    changed = [
+        f"{k} (checkpoint {stored_head.get(k)!r}, now {getattr(run.hc, k)!r})"
+        for k in HEAD_ARCHITECTURE
+        if stored_head.get(k) != getattr(run.hc, k)
+    ]
+    if changed:
+        raise CheckpointError(
+            f"cannot resume {run.ckpt_dir}: the head changed in {', '.join(changed)}; "
+            "use the original settings, or start afresh without --resume (or another --out)"
+        )
+    try:
+        run.head.load_state_dict(strip_prefix(tensors, "head."))
+        run.loss_fn.load_state_dict(strip_prefix(tensors, "loss."))
+    except RuntimeError as exc:  # torch lists every mismatched tensor: keep the first line
+        first = str(exc).strip().splitlines()[0]
+        raise CheckpointError(
+            f"cannot resume {run.ckpt_dir}: its weights do not fit ({first})"
+        ) from exc
     run.optimizer.load_state_dict(meta["optimizer_state"])
     run.scheduler.load_state_dict(meta["scheduler"])
     if meta.get("scaler"):

@@ -14,6 +14,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ..errors import VtrsearchError
+from .args import MIN_DEMO_VIDEOS, at_least, non_negative_int, positive_int
 from .eval import add_parsers as add_eval_parsers
 from .eval import cmd_eval, cmd_report
 from .ingest_datasets import HANDLERS as DATASET_INGESTS
@@ -27,8 +29,12 @@ DEBUG_ENV = "VTRSEARCH_DEBUG"
 DEBUG_HINT = "(run with --debug for the traceback)"
 
 
+class CommandError(VtrsearchError):
+    """A command that cannot run as given (missing argument, unknown video): exit status 2."""
+
+
 def _add_filter_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("-k", type=positive_int, default=10, help="number of results (default 10)")
     p.add_argument(
         "--category",
         action="append",
@@ -80,7 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the best moments (segments): video  start-end  score  category",
     )
     p.add_argument(
-        "--per-video", type=int, default=1, metavar="N", help="--moments: at most N per video"
+        "--per-video",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="--moments: at most N per video",
     )
     _add_query_args(p)
     _add_filter_args(p)
@@ -106,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="frame rate of frame-level (T, D) features: frame j is the segment [j/FPS, "
         "(j+1)/FPS) s (default: frames spread over each video's annotated start..end)",
     )
-    m.add_argument("--batch-size", type=int, default=1000, help="rows per write (default 1000)")
+    m.add_argument(
+        "--batch-size", type=positive_int, default=1000, help="rows per write (default 1000)"
+    )
 
     add_dataset_ingest_parsers(isub)
 
@@ -147,8 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--min-shot", type=float, default=0.6, help="shots: shortest shot, seconds (default 0.6)"
     )
-    f.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
-    f.add_argument("--chunk-size", type=int, default=16, help="videos per write (default 16)")
+    f.add_argument("--batch-size", type=positive_int, default=32, help="images per forward pass")
+    f.add_argument(
+        "--chunk-size", type=positive_int, default=16, help="videos per write (default 16)"
+    )
     r = f.add_argument_group("Ray (pip install 'vtrsearch[distributed]')")
     r.add_argument(
         "--ray",
@@ -159,11 +173,16 @@ def build_parser() -> argparse.ArgumentParser:
         "on this machine or at $RAY_ADDRESS, else starts a local one; 'local' starts one; "
         "or a cluster address (host:6379, ray://host:10001)",
     )
-    r.add_argument("--ray-actors", type=int, help="image-tower actors (default: per GPU/CPUs)")
+    r.add_argument(
+        "--ray-actors", type=positive_int, help="image-tower actors (default: per GPU/CPUs)"
+    )
     r.add_argument("--ray-gpus-per-actor", type=float, help="default 1 with GPUs, else 0")
     r.add_argument("--ray-cpus-per-actor", type=float, help="default: leaves CPUs to decoding")
     r.add_argument(
-        "--ray-videos-per-call", type=int, default=4, help="videos per actor call (default 4)"
+        "--ray-videos-per-call",
+        type=positive_int,
+        default=4,
+        help="videos per actor call (default 4)",
     )
     f.add_argument(
         "--on-error",
@@ -176,16 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("encode", help="encode and cache every caption for an encoder")
     p.add_argument("index", help="index path or URI")
     p.add_argument("--encoder", metavar="SPEC", help="text encoder (default: the index's)")
-    p.add_argument("--batch-size", type=int, default=64, help="texts per forward pass")
-    p.add_argument("--chunk-size", type=int, default=2048, help="captions per write")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="texts per forward pass")
+    p.add_argument("--chunk-size", type=positive_int, default=2048, help="captions per write")
 
     p = sub.add_parser("migrate", help="copy an index between stores (LanceDB <-> Qdrant)")
     p.add_argument("src", help="source index path or URI")
     p.add_argument("dst", help="destination path or URI (re-run to resume)")
-    p.add_argument("--batch-size", type=int, default=1000, help="rows per read/write")
+    p.add_argument("--batch-size", type=positive_int, default=1000, help="rows per read/write")
     p.add_argument(
         "--verify-sample",
-        type=int,
+        type=non_negative_int,
         default=100,
         help="rows per table compared after copying (0: counts only)",
     )
@@ -213,7 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="offline demo on synthetic MSR-VTT-style data")
     p.add_argument("dir", nargs="?", default="vtrsearch-demo", help="output folder")
-    p.add_argument("--videos", type=int, default=400, help="number of synthetic videos")
+    p.add_argument(
+        "--videos",
+        type=at_least(MIN_DEMO_VIDEOS, "every split and filtered query needs videos"),
+        default=400,
+        help=f"number of synthetic videos (default 400, at least {MIN_DEMO_VIDEOS})",
+    )
     _add_debug_flag(parser, top=True)
     return parser
 
@@ -294,12 +318,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if args.like:
         video = index.get(args.like)
         if video is None:
-            raise SystemExit(f"error: video {args.like!r} is not in {args.index}")
+            raise CommandError(f"video {args.like!r} is not in {args.index}")
         query = video.vector
     elif args.query is not None:
         query = args.query
     else:
-        raise SystemExit("error: give a text QUERY or --like VIDEO_ID")
+        raise CommandError("give a text QUERY or --like VIDEO_ID")
     if args.moments:
         from ..tables import moments_table
 
@@ -390,7 +414,7 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     index = Index.open(args.index)
     spec = args.encoder or index.encoder_spec
     if spec is None:
-        raise SystemExit("error: the index has no query encoder; pass --encoder SPEC")
+        raise CommandError("the index has no query encoder; pass --encoder SPEC")
     report = encode_captions(index, spec, batch_size=args.batch_size, chunk_size=args.chunk_size)
     print(
         f"{report.total} captions; encoded {report.encoded} now, "
@@ -460,7 +484,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.api_key:
         # Read by the Qdrant store wherever an index is opened; never echoed.
         os.environ["QDRANT_API_KEY"] = args.api_key
-    from ..errors import VtrsearchError
     from ..extras import MissingExtraError, extra_for_module
 
     debug = _debug_requested(args)

@@ -95,7 +95,13 @@ def encode_captions(
         chunk_size: captions per atomic write (the resume granularity).
         progress: show a progress bar.
         on_chunk: called as ``on_chunk(done, total)`` after each chunk is written.
+
+    Raises:
+        ValueError: ``batch_size`` or ``chunk_size`` is not a whole number >= 1.
     """
+    for name, value in (("batch_size", batch_size), ("chunk_size", chunk_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
     if isinstance(encoder, str):
         from ..encoders import load_encoder
 
@@ -136,7 +142,8 @@ def encode_captions(
                     "vector": vector_array(np.asarray(vecs, dtype=np.float32)),
                 }
             )
-            index.store.upsert(table, rows, CAPTION_KEY)
+            with index.store.write_lock():  # one writer at a time, as for Index writes
+                index.store.upsert(table, rows, CAPTION_KEY)
             bar.update(len(chunk))
             if on_chunk is not None:
                 on_chunk(start + len(chunk), len(todo))
