@@ -9,7 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from .config import TrainConfig, TrainResult
+    from .config import FewStepsWarning, TrainConfig, TrainResult
     from .data import PairData, epoch_batches, prepare_data, split_videos
     from .evaluate import retrieval_metrics
     from .loss import ContrastiveLoss, contrastive_loss
@@ -28,12 +28,14 @@ _EXPORTS = {
     "mine_hard_negatives": ".mining",
     "video_neighbours": ".mining",
     "TrainConfig": ".config",
+    "FewStepsWarning": ".config",
     "TrainResult": ".config",
     "train_head": ".train",
 }
 
 __all__ = [
     "ContrastiveLoss",
+    "FewStepsWarning",
     "HardNegativeMiner",
     "PairData",
     "TrainConfig",

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from vtrsearch.heads.config import HeadConfig
 
-__all__ = ["HARD_NEGATIVE_MODES", "TrainConfig", "TrainResult"]
+__all__ = [
+    "DEFAULT_EPOCHS",
+    "HARD_NEGATIVE_MODES",
+    "MAX_AUTO_WARMUP",
+    "FewStepsWarning",
+    "TrainConfig",
+    "TrainResult",
+]
 
 HARD_NEGATIVE_MODES = ("batch", "global", "none")
+DEFAULT_EPOCHS = 12
+"""Epochs when the data makes enough optimiser steps in them (MSR-VTT 9k: 703 an epoch)."""
+MAX_AUTO_WARMUP = 100
+"""Largest automatic warm-up (the warm-up of large datasets)."""
+
+
+class FewStepsWarning(UserWarning):
+    """Training makes so few optimiser steps that the head is likely undertrained."""
 
 
 @dataclass
@@ -21,8 +38,15 @@ class TrainConfig:
         lr: Peak AdamW learning rate.
         weight_decay: AdamW weight decay (weight matrices only).
         batch_size: Captions per batch (at most one per video).
-        epochs: Maximum number of epochs.
-        warmup_steps: Linear warm-up steps.
+        epochs: Maximum number of epochs; ``None`` (default): :data:`DEFAULT_EPOCHS`, or more
+            when the data is small, so that training makes at least ``min_steps`` optimiser
+            steps (see :meth:`resolved`).
+        warmup_steps: Linear warm-up steps; ``None`` (default): ``warmup_fraction`` of all
+            optimiser steps, at most :data:`MAX_AUTO_WARMUP`.
+        warmup_fraction: Share of the optimiser steps spent warming up when ``warmup_steps``
+            is ``None``.
+        min_steps: Optimiser steps that automatic ``epochs`` reach at least; with ``epochs``
+            given and fewer steps than this, training warns (:class:`FewStepsWarning`).
         schedule: ``"cosine"`` (to 0 at the last step) or ``"constant"`` after warm-up.
         seed: Seed of initialisation, shuffling, dropout and the validation hold-out.
         num_hard_negatives: Negatives per caption in the hard-negative term (and mined count).
@@ -51,8 +75,10 @@ class TrainConfig:
     lr: float = 1e-4
     weight_decay: float = 0.01
     batch_size: int = 256
-    epochs: int = 12
-    warmup_steps: int = 100
+    epochs: int | None = None
+    warmup_steps: int | None = None
+    warmup_fraction: float = 0.1
+    min_steps: int = 300
     schedule: str = "cosine"
     seed: int = 0
     num_hard_negatives: int = 8
@@ -74,12 +100,44 @@ class TrainConfig:
             raise ValueError("schedule must be 'cosine' or 'constant'")
         if self.mining_dtype not in ("bfloat16", "float32"):
             raise ValueError("mining_dtype must be 'bfloat16' or 'float32'")
-        if self.lr < 0 or self.weight_decay < 0 or self.warmup_steps < 0:
+        if self.lr < 0 or self.weight_decay < 0 or (self.warmup_steps or 0) < 0:
             raise ValueError("lr, weight_decay and warmup_steps must be >= 0")
+        if not 0.0 <= self.warmup_fraction < 1.0 or self.min_steps < 0:
+            raise ValueError("need 0 <= warmup_fraction < 1 and min_steps >= 0")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError("val_fraction must be in [0, 1)")
-        if self.batch_size < 2 or self.epochs < 1 or self.num_hard_negatives < 0:
+        if self.batch_size < 2 or (self.epochs or 1) < 1 or self.num_hard_negatives < 0:
             raise ValueError("need batch_size >= 2, epochs >= 1, num_hard_negatives >= 0")
+
+
+    def resolved(self, steps_per_epoch: int) -> TrainConfig:
+        """This config with ``epochs`` and ``warmup_steps`` decided for the data.
+
+        ``epochs=None`` becomes :data:`DEFAULT_EPOCHS`, or enough epochs for ``min_steps``
+        optimiser steps when an epoch has few (800 pairs at batch 256: 4 steps an epoch, so
+        12 epochs would be 48 steps, most of them warm-up). ``warmup_steps=None`` becomes
+        ``warmup_fraction`` of the steps, at most :data:`MAX_AUTO_WARMUP` (large data keeps
+        the warm-up it always had).
+
+        Warns:
+            FewStepsWarning: ``epochs`` was given and makes fewer than ``min_steps`` steps.
+        """
+        per_epoch = max(1, int(steps_per_epoch))
+        epochs = self.epochs
+        if epochs is None:
+            epochs = max(DEFAULT_EPOCHS, math.ceil(self.min_steps / per_epoch))
+        elif epochs * per_epoch < self.min_steps:
+            warnings.warn(
+                f"only {epochs * per_epoch} optimiser steps ({per_epoch} per epoch x {epochs} "
+                f"epochs, fewer than {self.min_steps}): the head may stay undertrained; leave "
+                "--epochs unset (it adapts to the data) or give more epochs",
+                FewStepsWarning,
+                stacklevel=2,
+            )
+        warmup = self.warmup_steps
+        if warmup is None:
+            warmup = min(MAX_AUTO_WARMUP, round(self.warmup_fraction * epochs * per_epoch))
+        return replace(self, epochs=int(epochs), warmup_steps=int(warmup))
 
 
 @dataclass

@@ -13,6 +13,7 @@ checkpoint) -> ``_finish``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -71,6 +72,7 @@ def train_head(
     data = prepare_data(
         caption_vectors, caption_video, video_vectors, video_split, cfg.val_fraction, cfg.seed
     )
+    cfg = cfg.resolved(math.ceil(data.train_captions.size / cfg.batch_size))
     in_dim, out_dim = data.caption_vectors.shape[1], data.video_vectors.shape[1]
     hc = replace(head_config) if head_config is not None else HeadConfig(in_dim, out_dim)
     if (hc.in_dim, hc.out_dim) != (in_dim, out_dim):

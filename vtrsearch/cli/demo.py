@@ -30,6 +30,15 @@ def _embed_unique(encoder, texts: Sequence[str]) -> np.ndarray:
 
 def run_demo(directory: str | Path, num_videos: int = 400, seed: int = 0) -> int:
     """Write a synthetic dataset, ingest it into embedded LanceDB and run filtered searches."""
+    from .args import MIN_DEMO_VIDEOS
+
+    if isinstance(num_videos, bool) or not isinstance(num_videos, int):
+        raise TypeError(f"num_videos must be an int, got {num_videos!r}")
+    if num_videos < MIN_DEMO_VIDEOS:
+        raise ValueError(
+            f"the demo needs at least {MIN_DEMO_VIDEOS} videos (every split and filtered "
+            f"query needs some), got {num_videos}"
+        )
     from ..encoders import find_minilm_dir, load_encoder
     from ..index.index import Index
     from ..ingest import ingest_msrvtt
@@ -163,7 +172,7 @@ def _train_and_evaluate(index, head_dir: Path, seed: int) -> Path:
     _say("\n== 6. caching caption vectors (vtrsearch encode), then training a projection head")
     report = encode_captions(index, index.encoder_spec, progress=False)
     _say(f"   {report.total} captions, {report.encoded} encoded now")
-    config = TrainConfig(epochs=8, batch_size=64, warmup_steps=10, seed=seed)
+    config = TrainConfig(batch_size=64, seed=seed)  # epochs and warm-up adapt to the data
     result = train_from_index(index, head_dir, config=config, progress=False)
     _say(
         f"   head {result.path}: validation R@1 {result.initial_metrics['r1']:.1f} untrained -> "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .args import at_least, non_negative_int, positive_int
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the ``train`` command."""
@@ -18,11 +20,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-encoder", metavar="SPEC", help="frozen text encoder (default: index's)")
     p.add_argument("--out", required=True, metavar="DIR", help="head directory to write")
     p.add_argument("--name", help="name the head is registered under (default: DIR's name)")
-    p.add_argument("--epochs", type=int, default=12)
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        help="epochs (default: 12, or more on small data so that training makes at least "
+        "300 optimiser steps)",
+    )
+    p.add_argument("--batch-size", type=at_least(2, "contrastive batches"), default=256)
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--weight-decay", type=float, default=0.01)
-    p.add_argument("--warmup-steps", type=int, default=100)
+    p.add_argument(
+        "--warmup-steps",
+        type=non_negative_int,
+        help="linear warm-up steps (default: 10%% of the optimiser steps, at most 100)",
+    )
     p.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
     p.add_argument(
         "--hard-negatives",
@@ -30,17 +41,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default="batch",
         help="hard negatives from the batch, mined over all train videos, or none",
     )
-    p.add_argument("--num-hard-negatives", type=int, default=8)
+    p.add_argument("--num-hard-negatives", type=non_negative_int, default=8)
     p.add_argument("--temperature", type=float, default=0.07)
     p.add_argument("--learnable-temperature", action="store_true")
     p.add_argument(
         "--early-stopping",
-        type=int,
+        type=positive_int,
         metavar="EPOCHS",
         help="stop after this many epochs without a better validation R@1",
     )
-    p.add_argument("--hidden-dim", type=int, default=1024)
-    p.add_argument("--depth", type=int, default=2)
+    p.add_argument("--hidden-dim", type=positive_int, default=1024)
+    p.add_argument("--depth", type=positive_int, default=2)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
