@@ -21,7 +21,7 @@ ROOTS = {
     "tui": "vtrsearch.tui",
 }
 #: Vocabulary modules form one group: they may import each other.
-VOCABULARY = ("errors", "extras", "filters", "results", "categories", "tables")
+VOCABULARY = ("errors", "extras", "filters", "paths", "results", "categories", "tables")
 LAYERS = {
     "vocabulary": 0,
     "stores": 1,

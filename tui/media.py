@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vtrsearch.paths import child_path, is_plain_name
 from vtrsearch.stores.uri import local_dir
 
 PLAYER_ENV = "VTRSEARCH_PLAYER"
@@ -52,15 +53,6 @@ class PlayerCommand:
     seeks: bool
 
 
-def _plain_id(video_id: str) -> bool:
-    return (
-        bool(video_id)
-        and video_id not in (".", "..")
-        and not any(c in video_id for c in "/\\\0")
-        and not video_id.startswith(".")
-    )
-
-
 def media_folders(uri: str, media: str | Path | None = None) -> list[Path]:
     """Folders searched for video files: ``media``, then ``videos/`` beside and in the index."""
     out = [Path(media)] if media is not None else []
@@ -71,16 +63,17 @@ def media_folders(uri: str, media: str | Path | None = None) -> list[Path]:
 
 
 def video_file(uri: str, video_id: str, media: str | Path | None = None) -> Path | None:
-    """The local video file of ``video_id`` (resolved, inside its folder), or ``None``."""
-    if not _plain_id(video_id):
+    """The local video file of ``video_id`` (resolved, inside its folder), or ``None``.
+
+    Looked up through :func:`vtrsearch.paths.child_path`: ids such as ``/etc`` or ``../x``, a
+    symlink out of the folder and ids too long for the file system find nothing.
+    """
+    if not is_plain_name(video_id):
         return None
     for folder in media_folders(uri, media):
-        if not folder.is_dir():
-            continue
-        base = folder.resolve()
         for ext in VIDEO_SUFFIXES:
-            candidate = (base / f"{video_id}.{ext}").resolve()
-            if candidate.is_relative_to(base) and candidate.is_file():
+            candidate = child_path(folder, f"{video_id}.{ext}", kind="file")
+            if candidate is not None:
                 return candidate
     return None
 
@@ -94,11 +87,15 @@ def media_paths(uri: str, video_id: str, media: str | Path | None = None) -> lis
     """
     found: list[str] = []
     root = local_dir(uri)
-    if root is not None and root.exists() and _plain_id(video_id):
+    if root is not None and root.exists():
         for base in (root.parent, root):
-            folder = base / "keyframes" / video_id
-            if folder.is_dir():
+            folder = child_path(base / "keyframes", video_id, kind="dir")
+            if folder is None:
+                continue
+            try:
                 found.append(f"{folder}/ ({sum(1 for _ in folder.iterdir())} files)")
+            except OSError:
+                pass
     clip = video_file(uri, video_id, media)
     if clip is not None:
         found.append(str(clip))

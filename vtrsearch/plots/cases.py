@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..paths import child_path
 from ..tables import moment_span
 from .figure import finish, new_figure
 
@@ -30,15 +31,27 @@ LINE_PT = 12.5  # spacing of text lines, points
 
 
 def keyframe_path(keyframes_dir: str | Path | None, video_id: str) -> Path | None:
-    """The middle keyframe image of ``video_id`` under ``keyframes_dir``, if any."""
+    """The middle keyframe image of ``video_id`` under ``keyframes_dir``, if any.
+
+    The folder is ``keyframes/<video_id>/`` or ``<video_id>/``, looked up by
+    :func:`vtrsearch.paths.child_path`: an id such as ``/etc`` or ``../x`` (or a symlink out of
+    the folder) finds nothing, and so does an id too long for the file system.
+    """
     if keyframes_dir is None:
         return None
     root = Path(keyframes_dir)
-    for folder in (root / "keyframes" / video_id, root / video_id):
-        if folder.is_dir():
-            images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            if images:
-                return images[len(images) // 2]
+    for base in (root / "keyframes", root):
+        folder = child_path(base, video_id, kind="dir")
+        if folder is None:
+            continue
+        try:
+            images = sorted(
+                p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+            )
+        except OSError:
+            continue
+        if images:
+            return images[len(images) // 2]
     return None
 
 
@@ -220,13 +233,19 @@ def _thumb_panel(ax, image: Path | bytes | None, title: str, vid: str, ex: Query
     ax.set_xticks([])
     ax.set_yticks([])
     is_gt = vid == ex.video_id
+    picture, note = None, "no image"
     if image is not None:
-        ax.imshow(_thumbnail(image))
+        try:
+            picture = _thumbnail(image)
+        except (OSError, ValueError, SyntaxError):  # unreadable or not an image (PIL)
+            note = "unreadable image"
+    if picture is not None:
+        ax.imshow(picture)
     else:  # a blank 4:3 tile keeps the row aligned with the thumbnails
         import numpy as np
 
         ax.imshow(np.full((120, 160, 3), 242, dtype=np.uint8))
-        ax.text(80, 60, "no image", ha="center", va="center", fontsize=8, color="#777777")
+        ax.text(80, 60, note, ha="center", va="center", fontsize=8, color="#777777")
     for spine in ax.spines.values():
         spine.set_edgecolor(GT_EDGE if is_gt else "#bbbbbb")
         spine.set_linewidth(3 if is_gt else 0.8)

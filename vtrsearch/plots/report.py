@@ -69,8 +69,14 @@ def write_report(
         report = evaluate_index(index, split=split, heads=heads, encoder=encoder, progress=progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    figures = report_figures(index, report, keyframes_dir=keyframes_dir, skipped=skipped)
-    files = [save_figure(fig, out / name) for name, fig in figures.items()]
+    skips: list[str] = [] if skipped is None else skipped
+    figures = report_figures(index, report, keyframes_dir=keyframes_dir, skipped=skips)
+    files = []
+    for name, fig in figures.items():
+        try:  # one figure that cannot be written never costs the others or metrics.json
+            files.append(save_figure(fig, out / name))
+        except OSError as exc:
+            skips.append(f"{name}: could not be written ({exc})")
     metrics = out / "metrics.json"
     report.to_json(metrics)
     files.append(metrics)
@@ -171,9 +177,13 @@ def _case_figures(
     out = {}
     for kind in ("success", "failure"):
         name = f"{kind}_case_examples.png"
-        fig = plot_case_examples(
-            report, kind=kind, row=row, keyframes_dir=keyframes_dir, index=index
-        )
+        try:
+            fig = plot_case_examples(
+                report, kind=kind, row=row, keyframes_dir=keyframes_dir, index=index
+            )
+        except OSError as exc:  # keyframes that cannot be read: the rest of the report stands
+            skips.append(f"{name}: keyframes could not be read ({exc})")
+            continue
         if fig is None:
             skips.append(f"{name}: no {kind} among the queries")
         else:

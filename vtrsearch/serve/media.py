@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..paths import child_path, is_plain_name
+
 VIDEO_TYPES: dict[str, str] = {
     "mp4": "video/mp4",
     "m4v": "video/mp4",
@@ -27,28 +29,19 @@ _IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def _plain_id(video_id: str) -> bool:
-    return (
-        bool(video_id)
-        and video_id not in (".", "..")
-        and not any(c in video_id for c in "/\\\0")
-        and not video_id.startswith(".")
-    )
-
-
 def find_media(root: Path | None, video_id: str) -> tuple[Path, str] | None:
     """``(file, MIME type)`` of ``video_id``'s clip under ``root``, or ``None``.
 
     Args:
         root: The ``--media`` folder (``None``: no media served).
-        video_id: A video id (already known to be in the index).
+        video_id: A video id (already known to be in the index); looked up through
+            :func:`vtrsearch.paths.child_path` (contained, too-long ids find nothing).
     """
-    if root is None or not _plain_id(video_id):
+    if root is None or not is_plain_name(video_id):
         return None
-    base = root.resolve()
     for ext, mime in VIDEO_TYPES.items():
-        candidate = (base / f"{video_id}.{ext}").resolve()
-        if candidate.is_relative_to(base) and candidate.is_file():
+        candidate = child_path(root, f"{video_id}.{ext}", kind="file")
+        if candidate is not None:
             return candidate, mime
     return None
 

@@ -60,13 +60,15 @@ class LanceStore(VectorStore):
         import lancedb
 
         self.uri = str(uri)
+        folder = local_dir(self.uri)
+        if folder is not None and folder.exists() and not folder.is_dir():
+            raise StoreUnavailableError(f"{self.uri} is a file, not an index folder")
         try:
             # Strong read consistency: every read sees writes made by other handles/processes.
             self._db = lancedb.connect(self.uri, read_consistency_interval=timedelta(0))
         except Exception as exc:  # pragma: no cover - depends on the URI scheme
             raise StoreUnavailableError(f"cannot open LanceDB at {self.uri}: {exc}") from exc
         self._tables: dict[str, Any] = {}
-        folder = local_dir(self.uri)
         self._lock_path = None if folder is None else folder / LOCK_FILE
         self._lock: Any = None
 
