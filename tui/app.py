@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from vtrsearch.stores.uri import display_name
+from vtrsearch.tables import plain
 
 from .engine import SearchEngine
 from .help import HelpScreen
@@ -81,7 +82,7 @@ class VtrsearchApp(App[None]):
         self.video_count = len(index)
 
     def compute_header_line(self) -> str:
-        return f"{self.index_name} · {self.video_count} videos · {self.index_space}"
+        return plain(f"{self.index_name} · {self.video_count} videos · {self.index_space}")
 
     def watch_header_line(self, line: str) -> None:
         self.sub_title = line

@@ -5,9 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+def plain(text: object) -> str:
+    """``text`` safe to print on a terminal: every non-printable character (ESC, BEL, other
+    control and format characters such as bidi overrides, line breaks) is shown escaped
+    (``\\x1b``), so data can never move the cursor, ring, or restyle the terminal."""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in value
+    )
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Left-aligned text columns, numbers right-aligned, with a rule under the header."""
-    cells = [[_cell(v) for v in row] for row in rows]
+    """Left-aligned text columns, numbers right-aligned, with a rule under the header.
+
+    Cells are passed through :func:`plain` (data may hold control characters).
+    """
+    headers = [plain(h) for h in headers]
+    cells = [[plain(_cell(v)) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):

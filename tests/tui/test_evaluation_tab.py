@@ -59,6 +59,6 @@ async def test_heads_only_run_skips_the_baseline(index):
         await settle(app, pilot)
         assert errors(app) == []
         table = view.query_one("#eval-metrics")
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["head:tuned"]
+        assert [str(table.get_row_at(i)[0]) for i in range(table.row_count)] == ["head:tuned"]
         assert [r.label for r in view.report.rows] == ["head:tuned"]
         assert labels == {"head:tuned"}  # no step worked for a baseline row

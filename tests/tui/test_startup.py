@@ -91,7 +91,9 @@ async def test_first_caption_orders_sen_ids_as_numbers(tmp_path, vectors):
     async with app.run_test(size=SIZE) as pilot:
         await search(app, pilot, f"like:{first}")
         table = app.search_view.results
-        rows = {table.get_row_at(i)[1]: table.get_row_at(i)[4] for i in range(table.row_count)}
+        rows = {
+            str(table.get_row_at(i)[1]): str(table.get_row_at(i)[4]) for i in range(table.row_count)
+        }
         assert rows[first] == "caption nine" == idx.captions(first)[0]
         assert rows[second] == "other nine" == idx.captions(second)[0]
         assert rows[third] == ""  # no captions

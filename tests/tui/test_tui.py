@@ -155,7 +155,7 @@ async def test_evaluation_matches_evaluate_index(index, head_dir, tmp_path):
         assert table.row_count == 2
         for i, row in enumerate(report.rows):
             cells = table.get_row_at(i)
-            assert cells[0] == row.label
+            assert str(cells[0]) == row.label
             want = []
             for d in ("t2v", "v2t"):
                 m = row.metrics[d]

@@ -32,6 +32,7 @@ from vtrsearch.stores.uri import local_dir
 
 from ..engine import SearchEngine, error_text
 from ..progress import ProgressRelay
+from ..text import plain_text
 from ..widgets.metrics_tables import SortableTable, fill_groups, fill_metrics, group_direction
 from ..widgets.status import StatusLine
 
@@ -135,7 +136,7 @@ class EvaluationView(Vertical):
             with Vertical(classes="eval-col"):
                 yield Label("Split")
                 options = [(f"all ({sum(splits.values())})", ALL)]
-                options += [(f"{s or '(none)'} ({n})", s) for s, n in splits.items()]
+                options += [(plain_text(f"{s or '(none)'} ({n})"), s) for s, n in splits.items()]
                 start = "test" if "test" in splits else ALL
                 yield Select(options, value=start, allow_blank=False, id="eval-split")
                 yield Label("Baseline encoder")
@@ -146,7 +147,7 @@ class EvaluationView(Vertical):
             with Vertical(classes="eval-col"):
                 yield Label("Models")
                 models = [("baseline (index encoder)", BASELINE_KEY, True)]
-                models += [(f"head {n}", n, True) for n in sorted(self.engine.heads)]
+                models += [(plain_text(f"head {n}"), n, True) for n in sorted(self.engine.heads)]
                 yield SelectionList[str](*models, id="eval-models")
             with Vertical(classes="eval-col"):
                 yield Label("Directions")

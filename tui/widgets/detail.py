@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from vtrsearch.tables import moment_span, needs_tenths
+from vtrsearch.tables import moment_span, needs_tenths, plain
 
 from ..engine import VideoDetail
+from ..text import plain_text
 
 
 def _seconds(value: float | None) -> str:
@@ -21,14 +22,15 @@ def detail_text(detail: VideoDetail) -> Text:
     """The pane's content for ``detail`` (plain text: captions are never read as markup)."""
     v = detail.video
     out = Text()
-    out.append(v.video_id, style="bold")
-    out.append(f"  ·  {v.category_name} (category {v.category})  ·  split {v.split or '-'}\n")
+    out.append(plain(v.video_id), style="bold")
+    out.append(plain(f"  ·  {v.category_name} (category {v.category})  ·  split {v.split or '-'}"))
+    out.append("\n")
     if v.url:
-        out.append(f"url: {v.url}  start {_seconds(v.start)}  end {_seconds(v.end)}\n")
+        out.append(plain(f"url: {v.url}  start {_seconds(v.start)}  end {_seconds(v.end)}") + "\n")
     else:
         out.append(f"url: none recorded  (start {_seconds(v.start)}, end {_seconds(v.end)})\n")
     for path in detail.media:
-        out.append(f"media: {path}\n")
+        out.append(plain(f"media: {path}") + "\n")
     if detail.file is not None:
         out.append("o: play it at the best moment\n")
     if detail.moments:
@@ -45,7 +47,7 @@ def detail_text(detail: VideoDetail) -> Text:
         out.append(f"{detail.n_segments} segments\n")
     out.append(f"captions ({len(v.captions)}):\n", style="bold")
     for i, caption in enumerate(v.captions, 1):
-        out.append(f"{i:>3}. {caption}\n")
+        out.append(plain(f"{i:>3}. {caption}") + "\n")
     return out
 
 
@@ -67,7 +69,7 @@ class DetailPane(VerticalScroll):
         """Show ``detail`` (or say the video is gone)."""
         body = self.query_one("#detail-body", Static)
         if detail is None:
-            body.update(Text(f"video {video_id!r} is no longer in the index"))
+            body.update(plain_text(f"video {video_id!r} is no longer in the index"))
         else:
             body.update(detail_text(detail))
         self.scroll_home(animate=False)

@@ -9,6 +9,7 @@ from textual.widgets import Label, Select, SelectionList
 from vtrsearch.categories import Category
 
 from ..engine import BASELINE
+from ..text import plain_text
 
 ALL_SPLITS = "all"
 K_CHOICES = (5, 10, 20, 50, 100)
@@ -66,7 +67,7 @@ class FilterPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("Query head")
         yield Select(
-            [(BASELINE_LABEL, BASELINE), *((name, name) for name in self._heads)],
+            [(BASELINE_LABEL, BASELINE), *((plain_text(name), name) for name in self._heads)],
             value=self._head,
             allow_blank=False,
             compact=True,
@@ -75,7 +76,9 @@ class FilterPanel(Vertical):
         yield Label("Split")
         total = sum(self._splits.values())
         split_options = [(f"all ({total})", ALL_SPLITS)]
-        split_options += [(f"{name or '(none)'} ({n})", name) for name, n in self._splits.items()]
+        split_options += [
+            (plain_text(f"{name or '(none)'} ({n})"), name) for name, n in self._splits.items()
+        ]
         yield Select(split_options, value=ALL_SPLITS, allow_blank=False, compact=True, id="split")
         yield Label("Results (k)")
         ks = sorted(set(K_CHOICES) | {self._k})
@@ -84,7 +87,7 @@ class FilterPanel(Vertical):
         )
         yield Label(CATEGORIES_ALL, id="categories-label")
         yield SelectionList[str](
-            *((f"{c.name} ({c.count})", c.name) for c in self._categories if c.count),
+            *((plain_text(f"{c.name} ({c.count})"), c.name) for c in self._categories if c.count),
             id="categories",
         )
 

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import DataTable
 
+from ..text import plain_text
+
 if TYPE_CHECKING:
     from vtrsearch.eval.metrics import RetrievalMetrics
     from vtrsearch.eval.report import EvalReport, EvalRow
@@ -84,7 +86,7 @@ def fill_metrics(
     for header in metric_headers(directions, ks):
         table.add_column(header, key=header)
     for row in rows:
-        table.add_row(row.label, *metric_cells(row, directions, ks), key=row.label)
+        table.add_row(plain_text(row.label), *metric_cells(row, directions, ks), key=row.label)
 
 
 def fill_groups(
@@ -110,8 +112,8 @@ def fill_groups(
     for label, _ in groups:
         short = short_label(label)
         for k in ks:
-            table.add_column(f"{short} R@{k}", key=f"{label} R@{k}")
-        table.add_column(f"{short} MedR", key=f"{label} MedR")
+            table.add_column(plain_text(f"{short} R@{k}"), key=f"{label} R@{k}")
+        table.add_column(plain_text(f"{short} MedR"), key=f"{label} MedR")
     if not groups:
         return
     names = list(order) if order is not None else list(groups[0][1])
@@ -119,7 +121,7 @@ def fill_groups(
         ref = next((g[name] for _, g in groups if name in g), None)
         if ref is None:
             continue
-        cells: list[str] = [name, str(ref.n_queries)]
+        cells: list[object] = [plain_text(name), str(ref.n_queries)]
         for _, g in groups:
             m = g.get(name)
             if m is None:

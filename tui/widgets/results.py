@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 from vtrsearch.tables import moment_span, needs_tenths
 
 from ..engine import SearchOutcome
+from ..text import plain_text
 
 COLUMNS = (
     ("rank", "rank"),
@@ -79,24 +80,25 @@ class ResultsTable(DataTable):
             caption = outcome.first_captions.get(hit.video_id, "")
             if len(caption) > CAPTION_WIDTH:
                 caption = caption[: CAPTION_WIDTH - 1] + "…"
-            cells = [str(hit.rank), hit.video_id, f"{hit.score:.4f}"]
+            # data cells as plain text: a DataTable reads str cells as markup
+            cells: list[object] = [str(hit.rank), plain_text(hit.video_id), f"{hit.score:.4f}"]
             if self.with_moments:
                 when = "" if hit.start is None else moment_span(hit.start, hit.end, tenths)
                 cells.append(when)
-            cells += [hit.category_name, caption]
+            cells += [plain_text(hit.category_name), plain_text(caption)]
             self.add_row(*cells, key=hit.video_id)
         if outcome.hits:
             self.move_cursor(row=0)
 
     def video_ids(self) -> list[str]:
         """Video ids of the rows, top to bottom."""
-        return [str(self.get_row_at(i)[1]) for i in range(self.row_count)]
+        return [str(row.key.value) for row in self.ordered_rows]  # keys: ids as stored
 
     def current_video_id(self) -> str | None:
         """Video id of the highlighted row, if any."""
         if not self.row_count:
             return None
-        return str(self.get_row_at(self.cursor_row)[1])
+        return str(self.ordered_rows[self.cursor_row].key.value)
 
     def action_more_like_this(self) -> None:
         """Search for videos like the highlighted one."""

@@ -7,6 +7,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from ..text import plain_text
+
 
 class StatusLine(Static):
     """A muted status line; shows :attr:`text` as plain text (never read as markup)."""
@@ -22,7 +24,7 @@ class StatusLine(Static):
     text: reactive[str] = reactive("")
 
     def watch_text(self, text: str) -> None:
-        self.update(Text(text))
+        self.update(plain_text(text))
 
 
 class Banner(Static):

@@ -158,23 +158,28 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _print_report(report) -> None:
+    from ..tables import plain
+
     s = report.settings
     where = "every video" if s["split"] is None else f"split {s['split']!r}"
     counts = ", ".join(f"{d}: {n} queries" for d, n in s["n_queries"].items())
     pools = s.get("pools") or ["mean"]
     pooling = "" if pools == ["mean"] else f"; pool={','.join(pools)}"
     print(
-        f"{s['index_uri']} ({where}, {s['n_videos']} videos; {counts}; ties={s['ties']}{pooling})"
+        plain(
+            f"{s['index_uri']} ({where}, {s['n_videos']} videos; {counts}; "
+            f"ties={s['ties']}{pooling})"
+        )
     )
     print(report.format_table())
     via = report.format_via_index()
     if via:
         print("\nvia index:\n" + via)
     for note in report.notes:
-        print(f"note: {note}")
+        print(plain(f"note: {note}"))
     for row in report.rows:
         for note in row.notes:
-            print(f"note ({row.label}): {note}")
+            print(plain(f"note ({row.label}): {note}"))
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

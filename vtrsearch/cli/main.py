@@ -281,7 +281,7 @@ def _report_error(exc: BaseException, debug: bool, designed: bool) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     from ..index.index import Index
-    from ..tables import format_table
+    from ..tables import format_table, plain
 
     index = Index.open(args.index)
     storage = index.storage()
@@ -289,16 +289,18 @@ def _cmd_info(args: argparse.Namespace) -> int:
         f"{k}={str(v).lower() if isinstance(v, bool) else v}"
         for k, v in storage.get("settings", {}).items()
     )
-    print(f"index:          {index.uri}")
-    print(f"store:          {storage['engine']}")
-    if settings:
-        print(f"store settings: {settings}")
-    print(f"videos:         {len(index)}")
-    print(f"captions:       {index.store.count('captions')}")
-    print(f"dim:            {index.dim}")
-    print(f"feature model:  {index.feature_model or 'unknown'}")
-    print(f"query encoder:  {index.encoder_spec or 'none (vector queries only)'}")
-    print("splits:         " + ", ".join(f"{k or '(none)'}={v}" for k, v in index.splits().items()))
+    lines = [
+        f"index:          {index.uri}",
+        f"store:          {storage['engine']}",
+        *([f"store settings: {settings}"] if settings else []),
+        f"videos:         {len(index)}",
+        f"captions:       {index.store.count('captions')}",
+        f"dim:            {index.dim}",
+        f"feature model:  {index.feature_model or 'unknown'}",
+        f"query encoder:  {index.encoder_spec or 'none (vector queries only)'}",
+        "splits:         " + ", ".join(f"{k or '(none)'}={v}" for k, v in index.splits().items()),
+    ]
+    print("\n".join(plain(line) for line in lines))  # data may hold control characters
     cats = [c for c in index.categories() if c.count]
     print(format_table(["id", "category", "videos"], [[c.id, c.name, c.count] for c in cats]))
     return 0
