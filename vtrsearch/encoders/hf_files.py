@@ -14,6 +14,7 @@ __all__ = [
     "MINILM_ALIAS",
     "MINILM_HINT",
     "find_minilm_dir",
+    "needs_custom_code",
     "quiet_unused_weights",
     "read_json",
     "read_json_list",
@@ -51,6 +52,25 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def needs_custom_code(folder: Path) -> str | None:
+    """Why the transformers model in ``folder`` cannot load without its own code, or ``None``.
+
+    A ``config.json`` whose ``model_type`` transformers does not know, or a tokenizer class it
+    does not provide, named in an ``auto_map`` (code shipped in the folder). vtrsearch never
+    runs such code; this is found from the JSON files, before transformers is asked.
+    """
+    from transformers import CONFIG_MAPPING
+
+    config = read_json(folder / "config.json") or {}
+    model_type = config.get("model_type")
+    if config.get("auto_map") and model_type not in CONFIG_MAPPING:
+        return f"its model type {model_type!r} is defined by code in the folder (auto_map)"
+    tokenizer = read_json(folder / "tokenizer_config.json") or {}
+    if tokenizer.get("auto_map") and not tokenizer.get("tokenizer_class"):
+        return "its tokenizer is defined by code in the folder (auto_map)"
+    return None
 
 
 class _DropBenignLoadReport(logging.Filter):

@@ -19,6 +19,7 @@ from .hf_files import (
     MINILM_ALIAS,
     MINILM_HINT,
     find_minilm_dir,
+    needs_custom_code,
     quiet_unused_weights,
     read_json,
     read_json_list,
@@ -34,6 +35,11 @@ if TYPE_CHECKING:
 __all__ = ["HF_CLIP_KIND", "HF_KIND", "HFClipTextEncoder", "HFTextEncoder", "check_hf_spec"]
 
 _SUPPORTED_ST_MODULES = ("Transformer", "Pooling", "Normalize")
+NO_REMOTE_CODE = (
+    "vtrsearch never runs code shipped with a model (transformers is called with "
+    "trust_remote_code=False)"
+)
+NO_CODE_HINT = "use a model whose architecture transformers provides (BERT, CLIP, MPNet...)"
 
 
 class _HFBase(TextEncoder):
@@ -67,10 +73,17 @@ class _HFBase(TextEncoder):
         return src if src.is_absolute() else None
 
     def _from_pretrained(self, loader: Any, **kwargs: Any) -> Any:
+        """``loader.from_pretrained`` (local cache first), never running code shipped with
+        the model: ``trust_remote_code=False`` always, so transformers neither asks on the
+        terminal nor imports a folder's ``*.py``; a model that needs its own code fails."""
+        kwargs["trust_remote_code"] = False
         src = self.source
         local = self._local_dir()
         if local is not None and not local.exists():
             raise EncoderLoadError(self.spec, f"local path {src!r} does not exist")
+        custom = needs_custom_code(local) if local is not None else None
+        if custom is not None:
+            raise EncoderLoadError(self.spec, f"{src!r}: {custom}; {NO_REMOTE_CODE}", NO_CODE_HINT)
         try:
             if local is None:
                 try:  # the local Hugging Face cache first: no network
@@ -83,6 +96,10 @@ class _HFBase(TextEncoder):
             raise
         except Exception as exc:
             what = getattr(loader, "__name__", str(loader))
+            if "trust_remote_code" in str(exc) or "custom code" in str(exc):
+                raise EncoderLoadError(
+                    self.spec, f"{src!r} needs its own code; {NO_REMOTE_CODE}", NO_CODE_HINT
+                ) from exc
             raise EncoderLoadError(self.spec, f"{what}: {type(exc).__name__}: {exc}") from exc
 
     def _load(self) -> None:
