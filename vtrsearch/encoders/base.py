@@ -68,25 +68,34 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def token_budget_batches(lengths: Sequence[int], budget: int) -> list[list[int]]:
+def token_budget_batches(
+    lengths: Sequence[int], budget: int, max_rows: int | None = None
+) -> list[list[int]]:
     """Group indices, longest first, into batches of at most ``budget`` padded tokens.
 
     A batch padded to its longest row holds ``budget // longest`` rows, so short texts share
-    big batches while the padded size (memory) never exceeds ``budget`` tokens.
+    big batches while the padded size (memory) never exceeds ``budget`` tokens. ``max_rows``
+    caps the rows too: without it, a small input fits one or two batches, each padded to the
+    longest text of all, and most of the trimming is lost.
 
     Args:
         lengths: Token length of each item (>= 1).
         budget: Maximum ``rows * longest_length`` per batch.
+        max_rows: Maximum rows per batch (``None``: only the budget limits them).
 
     Returns:
         Lists of indices into ``lengths``; every index appears exactly once.
     """
     if budget < 1:
         raise ValueError(f"budget must be >= 1, got {budget}")
+    if max_rows is not None and max_rows < 1:
+        raise ValueError(f"max_rows must be >= 1, got {max_rows}")
     order = sorted(range(len(lengths)), key=lambda i: -int(lengths[i]))
     batches, start = [], 0
     while start < len(order):
         rows = max(1, budget // max(1, int(lengths[order[start]])))
+        if max_rows is not None:
+            rows = min(rows, max_rows)
         batches.append(order[start : start + rows])
         start += rows
     return batches

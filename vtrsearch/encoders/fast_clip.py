@@ -157,8 +157,9 @@ def encode_tokens_fast(
 ) -> np.ndarray:
     """Encode padded token rows with length-sorted, length-trimmed batches.
 
-    Each forward pass holds at most ``batch_size * context`` tokens, the size of one stock
-    ``encode_text`` batch, so batches of short texts have more rows (same peak memory).
+    Each forward pass holds at most ``batch_size`` rows, like one stock ``encode_text`` batch,
+    each cut to the longest required length of its (length-sorted) rows, so a pass never
+    holds more than a stock batch and usually far fewer tokens.
 
     Args:
         tower: From :func:`fast_path_tower`.
@@ -174,7 +175,10 @@ def encode_tokens_fast(
     import torch
 
     lengths = required_lengths(tower, tokens)
-    batches = token_budget_batches(lengths.tolist(), batch_size * tokens.shape[1])
+    # rows capped too: a few hundred captions would otherwise fill one or two budget-sized
+    # batches padded to the longest caption of all (3.3x padded tokens saved on 256 MSR-VTT
+    # captions instead of 4.6x with the cap; 5.0x instead of 6.0x on 1,000)
+    batches = token_budget_batches(lengths.tolist(), batch_size * tokens.shape[1], batch_size)
     out: torch.Tensor | None = None
     with inference_context(device, amp_dtype):
         for idx in progress_iter(batches, len(batches), progress, "encode text"):
