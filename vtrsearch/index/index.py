@@ -11,24 +11,20 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..categories import Category, CategoryMap
+from ..categories import CategoryMap
 from ..errors import (
     DimensionMismatchError,
     IndexExistsError,
     IndexNotFoundError,
     LegacyLayoutError,
-    UnknownSplitError,
 )
 from ..filters import Filter
-from ..results import Hit, Video
 from ..stores import VectorStore, legacy_layout, open_store
 from ..stores.uri import missing_local_index
 from .caption_times import CaptionTimesMixin, caption_time_rows
-from .captions import caption_order_key, first_caption_per_video
-from .gallery import POOLS, Gallery
-from .gallery_loader import load_gallery, table_versions
+from .gallery import Gallery
 from .moments import MomentsMixin
-from .query_checks import check_k, unit_queries, unit_query
+from .reads import ReadsMixin
 from .rows import caption_rows, check_ids, video_rows
 from .schema import (
     CAPTION_KEY,
@@ -40,9 +36,9 @@ from .schema import (
     VIDEO_KEY,
     VIDEOS,
     segments_schema,
-    vectors_from_column,
     videos_schema,
 )
+from .search import SearchMixin
 from .store_gallery import StoreGalleryMixin
 from .text_queries import QueryMixin
 
@@ -88,7 +84,9 @@ def _refuse_legacy(uri: str | Path) -> None:
         raise LegacyLayoutError(message)
 
 
-class Index(QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin):
+class Index(
+    SearchMixin, ReadsMixin, QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin
+):
     """A text-to-video search index stored in LanceDB (default) or Qdrant.
 
     Create one with :meth:`create`, reopen it with :meth:`open`; everything needed to use it
@@ -372,258 +370,6 @@ class Index(QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin):
             if progress is not None:
                 progress(done, total)
         return done
-
-    # reading ------------------------------------------------------------------------------
-    def _get_matrix(self) -> Gallery:
-        now = time.monotonic()
-        if self._matrix is not None and now - self._checked_at < self.refresh_interval:
-            return self._matrix
-        version = table_versions(self.store)
-        self._checked_at = now
-        if self._matrix is None or version != self._matrix_version:
-            self._matrix = load_gallery(self.store, self.dim)
-            self._matrix_version = version
-        return self._matrix
-
-    def gallery(self) -> Gallery:
-        """The in-memory gallery: ids, vectors, categories and splits, row-aligned.
-
-        Reloaded from the store when the videos table changed; treat it as read-only.
-        """
-        return self._get_matrix()
-
-    def refresh(self) -> None:
-        """Reload the in-memory matrix now if the store changed (no-op when searches run on
-        the store, which always sees its latest writes)."""
-        self._checked_at = 0.0
-        if not self.searches_on_store:
-            self._get_matrix()
-
-    def __len__(self) -> int:
-        if self.searches_on_store:
-            return self.store.count(VIDEOS)
-        return len(self._get_matrix())
-
-    def __contains__(self, video_id: object) -> bool:
-        if self.searches_on_store:
-            return self._store_contains(str(video_id))
-        return self._get_matrix().row(str(video_id)) is not None
-
-    def categories(self) -> list[Category]:
-        """The index's categories with the number of videos in each."""
-        if self.searches_on_store:
-            count = self._store_category_counts()
-        else:
-            values, counts = np.unique(self._get_matrix().category, return_counts=True)
-            count = dict(zip(values.tolist(), counts.tolist(), strict=True))
-        return [Category(cid, name, count.get(cid, 0)) for cid, name in self.category_map.items()]
-
-    def splits(self) -> dict[str, int]:
-        """Split name -> number of videos."""
-        if self.searches_on_store:
-            return self._store_splits()
-        return dict(self._get_matrix().split_counts())
-
-    def get(self, video_id: str) -> Video | None:
-        """The stored video ``video_id`` with its captions, or ``None``."""
-        rows = self.store.scan(VIDEOS, where=Filter.where(video_id=str(video_id)))
-        if rows.num_rows == 0:
-            return None
-        row = rows.slice(0, 1).to_pylist()[0]
-        return Video(
-            video_id=row["video_id"],
-            category=row["category"],
-            category_name=row["category_name"],
-            split=row["split"] or "",
-            start=row["start"],
-            end=row["end"],
-            url=row["url"],
-            vector=vectors_from_column(rows["vector"].slice(0, 1), self.dim)[0],
-            captions=tuple(self.captions(video_id)),
-        )
-
-    def captions(self, video_id: str) -> list[str]:
-        """Caption texts of ``video_id`` in ``sen_id`` order (:func:`caption_order_key`)."""
-        rows = self.store.scan(
-            CAPTIONS, columns=["sen_id", "text"], where=Filter.where(video_id=str(video_id))
-        )
-        pairs = zip(rows["sen_id"].to_pylist(), rows["text"].to_pylist(), strict=True)
-        return [text for _, text in sorted(pairs, key=lambda p: caption_order_key(p[0]))]
-
-    def first_captions(self, video_ids: Iterable[str]) -> dict[str, str]:
-        """video id -> its first caption (same order as :meth:`captions`); videos without
-        captions are absent.
-
-        Answered from an in-memory map of every video's first caption, rebuilt when the
-        captions table changed (this handle's writes at once, other processes' within
-        :attr:`refresh_interval`), so a search shows one caption per hit without a store scan
-        (a filtered scan per search cost ~6 ms at 10k videos, more than the search itself).
-        """
-        now = time.monotonic()
-        if self._first_caps is None or now - self._first_caps_checked >= self.refresh_interval:
-            version = self.store.version(CAPTIONS)
-            self._first_caps_checked = now
-            if self._first_caps is None or version != self._first_caps_version:
-                rows = self.store.scan(CAPTIONS, columns=["sen_id", "video_id", "text"])
-                self._first_caps = first_caption_per_video(
-                    rows["sen_id"].to_pylist(),
-                    rows["video_id"].to_pylist(),
-                    rows["text"].to_pylist(),
-                )
-                self._first_caps_version = version
-        caps = self._first_caps
-        return {v: caps[v] for v in (str(x) for x in video_ids) if v in caps}
-
-    def caption_table(self, columns: Sequence[str] | None = None) -> pa.Table:
-        """Every caption row (``sen_id``, ``video_id``, ``text``)."""
-        return self.store.scan(CAPTIONS, columns=columns)
-
-    # searching ----------------------------------------------------------------------------
-    def _resolve_filters(
-        self, categories: Any, split: str | Sequence[str] | None
-    ) -> tuple[frozenset[int] | None, frozenset[str] | None]:
-        cats = None if categories is None else self.category_map.resolve_many(categories)
-        splits = None
-        if split is not None:
-            splits = frozenset([split] if isinstance(split, str) else [str(s) for s in split])
-            if self.searches_on_store:
-                unknown = self._store_unknown_splits(splits)
-                known = self.splits() if unknown else {}
-            else:
-                known = self.splits()
-                unknown = sorted(splits - set(known))
-            if unknown:
-                raise UnknownSplitError(
-                    f"unknown split {', '.join(map(repr, unknown))}; "
-                    f"the index has: {', '.join(map(repr, sorted(known))) or 'no videos'}"
-                )
-        return cats, splits
-
-    def query_vector(self, query: str | np.ndarray) -> np.ndarray:
-        """A normalised float32 query vector from a vector (or, with an encoder, a text).
-
-        Raises:
-            InvalidVectorError: the vector holds NaN/inf or is all zeros.
-        """
-        if isinstance(query, str):
-            return self._encode_text(query)
-        return unit_query(query, self.dim)
-
-    def _hits(
-        self, rows: np.ndarray, scores: np.ndarray, m: Gallery, query: np.ndarray | None = None
-    ) -> list[Hit]:
-        """Hits for gallery ``rows``; with segments, each carries its best moment for ``query``."""
-        cmap, block = self.category_map, m.segments
-        hits = []
-        for i, (r, s) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
-            moment: dict[str, Any] = {}
-            if block is not None and query is not None:
-                best = block.best_in_video(query, r)
-                if best is not None:
-                    moment = {
-                        "segment": int(block.segment[best]),
-                        "start": float(block.start[best]),
-                        "end": float(block.end[best]),
-                    }
-            hits.append(
-                Hit(
-                    rank=i + 1,
-                    video_id=str(m.ids[r]),
-                    score=float(s),
-                    category=int(m.category[r]),
-                    category_name=cmap.name(int(m.category[r])),
-                    **moment,
-                )
-            )
-        return hits
-
-    @staticmethod
-    def _check_pool(pool: str) -> str:
-        if pool not in POOLS:
-            raise ValueError(f"pool must be one of {', '.join(POOLS)}, got {pool!r}")
-        return pool
-
-    def search(
-        self,
-        query: str | np.ndarray,
-        k: int = 10,
-        categories: int | str | Iterable[int | str] | None = None,
-        split: str | Sequence[str] | None = None,
-        *,
-        pool: str = "mean",
-    ) -> list[Hit]:
-        """The ``k`` videos most similar to ``query`` (exact inner product).
-
-        Args:
-            query: a vector of the index's dimension, or a text (encoded by the index's query
-                encoder, through the head set with :meth:`use_head` if any).
-            k: number of results.
-            categories: category ids or names to restrict to.
-            split: split name(s) to restrict to.
-            pool: ``"mean"`` scores a video by its pooled vector; ``"max"`` by its best segment
-                (MaxSim; needs segments). With segments, every hit names its best moment.
-        """
-        self._check_pool(pool)
-        k = check_k(k)
-        cats, splits = self._resolve_filters(categories, split)
-        q = self.query_vector(query)
-        if self.searches_on_store:
-            return self._store_search(q, k, cats, splits, pool)
-        m = self._get_matrix()
-        rows, scores = m.top_k(q, k, m.rows(cats, splits), pool=pool)
-        return self._hits(rows, scores, m, q)
-
-    def search_many(
-        self,
-        queries: np.ndarray | Sequence[str],
-        k: int = 10,
-        categories: int | str | Iterable[int | str] | None = None,
-        split: str | Sequence[str] | None = None,
-        *,
-        pool: str = "mean",
-    ) -> list[list[Hit]]:
-        """:meth:`search` for each row of a (n, dim) query matrix (or each text), in one batch."""
-        self._check_pool(pool)
-        k = check_k(k)
-        cats, splits = self._resolve_filters(categories, split)
-        if len(queries) and isinstance(queries[0], str):
-            queries = self.query_encoder.encode(list(queries))
-        mat = unit_queries(queries, self.dim)
-        if self.searches_on_store:
-            return [self._store_search(q, k, cats, splits, pool) for q in mat]
-        m = self._get_matrix()
-        results = m.top_k_many(mat, k, m.rows(cats, splits), pool=pool)
-        return [self._hits(rows, scores, m, mat[i]) for i, (rows, scores) in enumerate(results)]
-
-    def search_store(
-        self,
-        query: str | np.ndarray,
-        k: int = 10,
-        categories: int | str | Iterable[int | str] | None = None,
-        split: str | Sequence[str] | None = None,
-    ) -> list[Hit]:
-        """Like :meth:`search`, but answered by the store's own engine (ANN where it has one)."""
-        # the store takes a bounded limit, and no more rows than it holds can come back
-        k = min(check_k(k), self.store.count(VIDEOS))
-        cats, splits = self._resolve_filters(categories, split)
-        q = self.query_vector(query)
-        if k == 0:  # an empty index
-            return []
-        where = Filter.where(
-            category=None if cats is None else sorted(cats),
-            split=None if splits is None else sorted(splits),
-        )
-        rows = self.store.search(VIDEOS, q, k, where, columns=["video_id", "category"])
-        return [
-            Hit(
-                i + 1,
-                r["video_id"],
-                float(r["_score"]),
-                int(r["category"]),
-                self.category_map.name(int(r["category"])),
-            )
-            for i, r in enumerate(rows.to_pylist())
-        ]
 
     def __repr__(self) -> str:
         return f"Index({self.uri!r}, dim={self.dim}, feature_model={self.feature_model!r})"
