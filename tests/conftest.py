@@ -9,6 +9,16 @@ import pytest
 from helpers.requirements import shared_file
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir_in_tmp(tmp_path_factory) -> None:
+    """Derived files of non-folder indexes (Qdrant) go to a temporary cache, not ~/.cache."""
+    import os
+
+    from vtrsearch.stores.uri import CACHE_ENV
+
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("vtrsearch-cache"))
+
+
 @pytest.fixture(scope="session")
 def msrvtt_1k_json() -> Path:
     """The real 1k-A test split file (1,000 videos, one caption each)."""

@@ -18,11 +18,14 @@ Every other module asks :func:`uri_kind` (or the helpers below) instead of testi
 
 from __future__ import annotations
 
+import hashlib
+import os
 from enum import Enum
 from pathlib import Path
 
 __all__ = [
     "UriKind",
+    "cache_dir",
     "display_name",
     "is_qdrant_uri",
     "local_dir",
@@ -99,6 +102,36 @@ def local_dir(uri: str | Path) -> Path | None:
         folder = _local_path(uri).rpartition("/")[0]
         return Path(folder).expanduser() if folder else None
     return None
+
+
+CACHE_FOLDER = "_vtrsearch_cache"
+#: Environment variable naming the folder for derived files of indexes without a local folder.
+CACHE_ENV = "VTRSEARCH_CACHE_DIR"
+
+
+def cache_dir(uri: str | Path) -> Path | None:
+    """The folder for files derived from an index (memory-mapped gallery, in-process ANN index).
+
+    A LanceDB folder keeps them inside itself (``<dir>/_vtrsearch_cache``; LanceDB only lists
+    ``*.lance`` tables there), so they move and disappear with the index. Every other URI but
+    an in-memory one gets ``$VTRSEARCH_CACHE_DIR/<hash of the URI>`` (default
+    ``~/.cache/vtrsearch``): a Qdrant engine owns its folder, and a server has none here.
+    Returns ``None`` for ``:memory:`` stores (nothing outlives the process). The folder is not
+    created here.
+    """
+    kind = uri_kind(uri)
+    if kind is UriKind.LANCE_DIR:
+        return Path(str(uri)).expanduser() / CACHE_FOLDER
+    if kind is UriKind.QDRANT_MEMORY:
+        return None
+    text = str(uri)
+    if kind is UriKind.QDRANT_LOCAL:
+        folder = local_dir(uri)
+        if folder is None:
+            return None
+        text = f"qdrant+local://{folder.resolve()}"
+    root = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "vtrsearch").expanduser()
+    return root / hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def missing_local_index(uri: str | Path) -> Path | None:
