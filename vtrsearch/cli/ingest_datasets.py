@@ -1,17 +1,27 @@
-"""``vtrsearch ingest msvd`` and ``vtrsearch ingest activitynet``: arguments and handlers.
+"""``vtrsearch ingest msrvtt|msvd|activitynet``: arguments and handlers.
 
-Only ``argparse`` is imported here; the handlers import the ingest code when they run.
+The three datasets ingest precomputed features the same way (where the features are, which
+model made them, videos without any, how frames map to time): one set of arguments and one
+report printer serve all three. Only ``argparse`` is imported here; the handlers import the
+ingest code when they run.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from .args import positive_int
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--index", required=True, help="index path or URI (created if new)")
+
+def add_feature_file_args(p: argparse.ArgumentParser) -> None:
+    """``--features`` and ``--feature-ids``: where the precomputed features are."""
     p.add_argument("--features", help="features folder, or one matrix file (.npy/.npz)")
     p.add_argument("--feature-ids", help="id list for a matrix file (txt or JSON)")
+
+
+def add_feature_write_args(p: argparse.ArgumentParser, fps_default: str) -> None:
+    """The models recorded, missing features, frame timing (``fps_default`` says how frames
+    are placed without ``--fps``) and the write batch size."""
     p.add_argument(
         "--feature-model", metavar="SPEC", help="model that made the features (default: --encoder)"
     )
@@ -21,13 +31,51 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--fps",
         type=float,
         help="frame rate of frame-level (T, D) features: frame j is the segment [j/FPS, "
-        "(j+1)/FPS) s (default: frames spread uniformly over the video)",
+        f"(j+1)/FPS) s (default: {fps_default})",
     )
-    p.add_argument("--batch-size", type=int, default=1000, help="rows per write (default 1000)")
+    p.add_argument(
+        "--batch-size", type=positive_int, default=1000, help="rows per write (default 1000)"
+    )
+
+
+def feature_options(args: argparse.Namespace) -> dict:
+    """The keyword arguments every feature-dataset ingest function takes, from ``args``."""
+    return dict(
+        features=args.features,
+        feature_ids=args.feature_ids,
+        allow_missing=args.allow_missing,
+        feature_model=args.feature_model or args.encoder,
+        encoder=args.encoder,
+        fps=args.fps,
+        batch_size=args.batch_size,
+    )
+
+
+def print_ingest_report(report) -> int:
+    """Print an ingest report's summary and the first videos skipped for lack of features."""
+    print(report.summary())
+    if report.skipped_missing:
+        print("skipped (no features): " + ", ".join(report.skipped_missing[:20]))
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", required=True, help="index path or URI (created if new)")
+    add_feature_file_args(p)
+    add_feature_write_args(p, fps_default="frames spread uniformly over the video")
 
 
 def add_parsers(isub: argparse._SubParsersAction) -> None:
-    """Register ``msvd`` and ``activitynet`` on the ``ingest`` subcommands ``isub``."""
+    """Register ``msrvtt``, ``msvd`` and ``activitynet`` on the ``ingest`` subcommands."""
+    m = isub.add_parser("msrvtt", help="MSR-VTT layout: annotation JSON, category.txt, features")
+    m.add_argument("root", help="dataset folder (or the annotation JSON itself)")
+    m.add_argument("--index", required=True, help="index path or URI (created if new)")
+    m.add_argument("--split", help="only this split (videodatainfo) / label for a 1k-A list")
+    add_feature_file_args(m)
+    m.add_argument("--annotations", help="annotation JSON (default: found in ROOT)")
+    m.add_argument("--categories", help="category.txt (default: ROOT/category.txt or MSR-VTT)")
+    add_feature_write_args(m, fps_default="frames spread over each video's annotated start..end")
+
     p = isub.add_parser(
         "msvd",
         help="MSVD: corpus CSV, split lists, features per clip",
@@ -62,31 +110,34 @@ def add_parsers(isub: argparse._SubParsersAction) -> None:
     _common(p)
 
 
-def _print(report) -> int:
-    print(report.summary())
-    if report.skipped_missing:
-        print("skipped (no features): " + ", ".join(report.skipped_missing[:20]))
-    return 0
+def cmd_ingest_msrvtt(args: argparse.Namespace) -> int:
+    """``vtrsearch ingest msrvtt``."""
+    from ..ingest import ingest_msrvtt
+
+    return print_ingest_report(
+        ingest_msrvtt(
+            args.root,
+            args.index,
+            annotations=args.annotations,
+            category_file=args.categories,
+            split=args.split,
+            **feature_options(args),
+        )
+    )
 
 
 def cmd_ingest_msvd(args: argparse.Namespace) -> int:
     """``vtrsearch ingest msvd``."""
     from ..ingest.msvd import ingest_msvd
 
-    return _print(
+    return print_ingest_report(
         ingest_msvd(
             args.root,
             args.index,
             captions=args.captions,
             language=args.language,
             split=args.split,
-            features=args.features,
-            feature_ids=args.feature_ids,
-            allow_missing=args.allow_missing,
-            feature_model=args.feature_model or args.encoder,
-            encoder=args.encoder,
-            fps=args.fps,
-            batch_size=args.batch_size,
+            **feature_options(args),
         )
     )
 
@@ -96,20 +147,13 @@ def cmd_ingest_activitynet(args: argparse.Namespace) -> int:
     from ..ingest.activitynet import ingest_activitynet
 
     splits = [s.strip() for s in args.split.split(",") if s.strip()] if args.split else None
-    return _print(
-        ingest_activitynet(
-            args.root,
-            args.index,
-            splits=splits,
-            features=args.features,
-            feature_ids=args.feature_ids,
-            allow_missing=args.allow_missing,
-            feature_model=args.feature_model or args.encoder,
-            encoder=args.encoder,
-            fps=args.fps,
-            batch_size=args.batch_size,
-        )
+    return print_ingest_report(
+        ingest_activitynet(args.root, args.index, splits=splits, **feature_options(args))
     )
 
 
-HANDLERS = {"msvd": cmd_ingest_msvd, "activitynet": cmd_ingest_activitynet}
+HANDLERS = {
+    "msrvtt": cmd_ingest_msrvtt,
+    "msvd": cmd_ingest_msvd,
+    "activitynet": cmd_ingest_activitynet,
+}
