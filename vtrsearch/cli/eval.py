@@ -8,6 +8,8 @@ they run, so ``vtrsearch --help`` stays instant. Hook into :mod:`vtrsearch.cli` 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 
 TIES = ("average", "optimistic", "pessimistic")
 
@@ -29,20 +31,21 @@ def _ks(value: str) -> tuple[int, ...]:
     return ks
 
 
-def _directions(value: str) -> tuple[str, ...]:
-    dirs = tuple(v.strip() for v in value.split(",") if v.strip())
-    bad = [d for d in dirs if d not in ("t2v", "v2t")]
-    if bad or not dirs:
-        raise argparse.ArgumentTypeError(f"--direction expects t2v, v2t or t2v,v2t; got {value!r}")
-    return dirs
+def _comma_choices(flag: str, allowed: tuple[str, str]) -> Callable[[str], tuple[str, ...]]:
+    """An argparse ``type`` for a comma-separated subset of the two ``allowed`` values."""
+
+    def parse(value: str) -> tuple[str, ...]:
+        chosen = tuple(v.strip() for v in value.split(",") if v.strip())
+        if not chosen or any(c not in allowed for c in chosen):
+            a, b = allowed
+            raise argparse.ArgumentTypeError(f"{flag} expects {a}, {b} or {a},{b}; got {value!r}")
+        return chosen
+
+    return parse
 
 
-def _pools(value: str) -> tuple[str, ...]:
-    pools = tuple(v.strip() for v in value.split(",") if v.strip())
-    bad = [p for p in pools if p not in ("mean", "max")]
-    if bad or not pools:
-        raise argparse.ArgumentTypeError(f"--pool expects mean, max or mean,max; got {value!r}")
-    return pools
+_directions = _comma_choices("--direction", ("t2v", "v2t"))
+_pools = _comma_choices("--pool", ("mean", "max"))
 
 
 def _add_pool_arg(p: argparse.ArgumentParser) -> None:
@@ -171,10 +174,7 @@ def _print_report(report) -> None:
             f"ties={s['ties']}{pooling})"
         )
     )
-    print(report.format_table())
-    via = report.format_via_index()
-    if via:
-        print("\nvia index:\n" + via)
+    print_table(report)
     for note in report.notes:
         print(plain(f"note: {note}"))
     for row in report.rows:
@@ -182,10 +182,25 @@ def _print_report(report) -> None:
             print(plain(f"note ({row.label}): {note}"))
 
 
+def print_table(report) -> None:
+    """Print an evaluation's metrics table, then its via-index differences when it has them."""
+    print(report.format_table())
+    via = report.format_via_index()
+    if via:
+        print("\nvia index:\n" + via)
+
+
+def write_metrics(report, out: str | None) -> None:
+    """With ``--out DIR``: write the report's ``metrics.json`` into DIR (created) and say so."""
+    if out:
+        path = Path(out)
+        path.mkdir(parents=True, exist_ok=True)
+        report.to_json(path / "metrics.json")
+        print(f"wrote {path / 'metrics.json'}")
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     """``vtrsearch eval``: print the metrics table; write ``metrics.json`` with ``--out``."""
-    from pathlib import Path
-
     from ..eval.run import evaluate_index
     from ..index.index import Index
 
@@ -209,11 +224,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         pools=args.pool,
     )
     _print_report(report)
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        report.to_json(out / "metrics.json")
-        print(f"wrote {out / 'metrics.json'}")
+    write_metrics(report, args.out)
     return 0
 
 

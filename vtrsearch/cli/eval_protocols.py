@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .eval import print_table, write_metrics
+
 
 def _options(args: argparse.Namespace, explicit: set[str]) -> dict[str, Any]:
     """The protocol function's options from the command line (refusing ones it lacks)."""
@@ -45,10 +47,7 @@ def _print_eval(report) -> None:
         f"{s['protocol']}: {s['index_uri']} (split {s['split']!r}, {s['n_videos']} videos; "
         f"{counts}; ties={s['ties']}{pooling})"
     )
-    print(report.format_table())
-    via = report.format_via_index()
-    if via:
-        print("\nvia index:\n" + via)
+    print_table(report)
 
 
 def _print_moments(report) -> None:
@@ -62,8 +61,6 @@ def _print_moments(report) -> None:
 
 def cmd_protocol(args: argparse.Namespace) -> int:
     """Run ``args.protocol`` on the index; print its table and notes; ``--out`` writes JSON."""
-    from pathlib import Path
-
     from ..eval.protocols import PROTOCOLS, MomentReport, run_protocol
     from ..index.index import Index
 
@@ -82,9 +79,5 @@ def cmd_protocol(args: argparse.Namespace) -> int:
         _print_eval(report)
     for note in report.notes:
         print(f"note: {note}")
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        report.to_json(out / "metrics.json")
-        print(f"wrote {out / 'metrics.json'}")
+    write_metrics(report, args.out)
     return 0
