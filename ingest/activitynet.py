@@ -29,16 +29,8 @@ from vtrsearch.errors import IngestError
 from vtrsearch.index.index import Index
 
 from .annotations import Annotations, VideoInfo, read_json
-from .feature_segments import plan_segment_times
-from .msrvtt import load_features
-from .writing import (
-    IngestReport,
-    check_features,
-    target_index,
-    try_open,
-    write_captions,
-    write_videos,
-)
+from .feature_datasets import ingest_features
+from .writing import IngestReport
 
 __all__ = ["ACTIVITYNET_SPLITS", "DEFAULT_SPLITS", "ingest_activitynet", "load_activitynet"]
 
@@ -234,31 +226,20 @@ def ingest_activitynet(
     """
     root = Path(root)
     ann, notes = load_activitynet(root, splits)
-    existing = index if isinstance(index, Index) else try_open(index)
-    feats = load_features(
-        root,
+    return ingest_features(
+        index,
         ann,
-        Path(features) if features else None,
-        Path(feature_ids) if feature_ids else None,
-        existing.dim if existing is not None else None,
-        progress,
-    )
-    check_features(feats, allow_missing)
-    info = {v.video_id: v for v in ann.videos}
-    times = plan_segment_times(feats, info, fps, str(ann.path))
-    if existing is not None:
-        _check_splits_unchanged(existing, ann)
-    target = target_index(
-        index, existing, feats, CategoryMap.uncategorised(), feature_model, encoder
-    )
-    report = IngestReport(
-        index_uri=target.uri,
-        annotation_file=str(ann.path),
-        videos=0,
-        captions=0,
-        skipped_missing=feats.missing,
+        CategoryMap.uncategorised(),
+        feature_root=root,
+        features=features,
+        feature_ids=feature_ids,
+        allow_missing=allow_missing,
+        feature_model=feature_model,
+        encoder=encoder,
+        fps=fps,
+        batch_size=batch_size,
+        progress=progress,
+        on_batch=on_batch,
         notes=notes,
+        check_existing=_check_splits_unchanged,
     )
-    write_videos(target, info, feats, times, batch_size, progress, on_batch, report)
-    report.captions = write_captions(target, ann, set(feats.ids), batch_size, progress)
-    return report

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vtrsearch.categories import CategoryMap
-from vtrsearch.errors import IngestError
 from vtrsearch.index.index import Index
 
 from .annotations import (
@@ -23,17 +22,8 @@ from .annotations import (
     read_category_file,
     resolve_categories,
 )
-from .feature_segments import plan_segment_times
-from .features import Features, find_features, load_feature_folder, load_feature_matrix
-from .writing import (
-    IngestReport,
-    check_features,
-    progress_bar,
-    target_index,
-    try_open,
-    write_captions,
-    write_videos,
-)
+from .feature_datasets import ingest_features, load_features
+from .writing import IngestReport
 
 __all__ = ["IngestReport", "ingest_msrvtt", "load_dataset", "load_features"]
 
@@ -52,28 +42,6 @@ def load_dataset(
     source = str(cat_path) if cat_path and cat_path.exists() else "the 20 MSR-VTT defaults"
     resolve_categories(ann, cmap, source)
     return ann, cmap
-
-
-def load_features(
-    root: Path,
-    ann: Annotations,
-    features: Path | None,
-    feature_ids: Path | None,
-    expected_dim: int | None,
-    progress: bool,
-) -> Features:
-    """Read the features of every annotated video from a folder or a matrix file."""
-    source = features or find_features(root)
-    if source is None:
-        raise IngestError(
-            f"{root}: no features folder found (expected one '*feat*' directory); "
-            "pass --features DIR (one file per video) or --features FILE --feature-ids IDS"
-        )
-    ids = ann.video_ids()
-    if source.is_dir():
-        with progress_bar(len(ids), "reading features", progress) as bar:
-            return load_feature_folder(source, ids, expected_dim, progress=bar.update)
-    return load_feature_matrix(source, ids, feature_ids, expected_dim)
 
 
 def ingest_msrvtt(
@@ -120,26 +88,18 @@ def ingest_msrvtt(
         split,
         Path(category_file) if category_file else None,
     )
-    existing = index if isinstance(index, Index) else try_open(index)
-    feats = load_features(
-        root,
+    return ingest_features(
+        index,
         ann,
-        Path(features) if features else None,
-        Path(feature_ids) if feature_ids else None,
-        existing.dim if existing is not None else None,
-        progress,
+        cmap,
+        feature_root=root,
+        features=features,
+        feature_ids=feature_ids,
+        allow_missing=allow_missing,
+        feature_model=feature_model,
+        encoder=encoder,
+        fps=fps,
+        batch_size=batch_size,
+        progress=progress,
+        on_batch=on_batch,
     )
-    check_features(feats, allow_missing)
-    info = {v.video_id: v for v in ann.videos}
-    times = plan_segment_times(feats, info, fps, str(ann.path))
-    target = target_index(index, existing, feats, cmap, feature_model, encoder)
-    report = IngestReport(
-        index_uri=target.uri,
-        annotation_file=str(ann.path),
-        videos=0,
-        captions=0,
-        skipped_missing=feats.missing,
-    )
-    write_videos(target, info, feats, times, batch_size, progress, on_batch, report)
-    report.captions = write_captions(target, ann, set(feats.ids), batch_size, progress)
-    return report

@@ -22,8 +22,7 @@ from vtrsearch.errors import IngestError
 from vtrsearch.index.index import Index
 
 from .annotations import Annotations, VideoInfo
-from .feature_segments import plan_segment_times
-from .msrvtt import load_features
+from .feature_datasets import ingest_features
 from .msvd_files import (
     STANDARD_SPLITS,
     CaptionFile,
@@ -31,14 +30,7 @@ from .msvd_files import (
     read_captions,
     read_split_lists,
 )
-from .writing import (
-    IngestReport,
-    check_features,
-    target_index,
-    try_open,
-    write_captions,
-    write_videos,
-)
+from .writing import IngestReport
 
 __all__ = ["ingest_msvd", "load_msvd"]
 
@@ -180,28 +172,19 @@ def ingest_msvd(
     ann, notes = load_msvd(
         root, Path(captions) if captions else None, language, split, allow_missing
     )
-    existing = index if isinstance(index, Index) else try_open(index)
-    feats = load_features(
-        root if root.is_dir() else root.parent,
+    return ingest_features(
+        index,
         ann,
-        Path(features) if features else None,
-        Path(feature_ids) if feature_ids else None,
-        existing.dim if existing is not None else None,
-        progress,
-    )
-    check_features(feats, allow_missing)
-    info = {v.video_id: v for v in ann.videos}
-    times = plan_segment_times(feats, info, fps, str(ann.path))
-    cmap = CategoryMap.uncategorised()
-    target = target_index(index, existing, feats, cmap, feature_model, encoder)
-    report = IngestReport(
-        index_uri=target.uri,
-        annotation_file=str(ann.path),
-        videos=0,
-        captions=0,
-        skipped_missing=feats.missing,
+        CategoryMap.uncategorised(),
+        feature_root=root if root.is_dir() else root.parent,
+        features=features,
+        feature_ids=feature_ids,
+        allow_missing=allow_missing,
+        feature_model=feature_model,
+        encoder=encoder,
+        fps=fps,
+        batch_size=batch_size,
+        progress=progress,
+        on_batch=on_batch,
         notes=notes,
     )
-    write_videos(target, info, feats, times, batch_size, progress, on_batch, report)
-    report.captions = write_captions(target, ann, set(feats.ids), batch_size, progress)
-    return report
