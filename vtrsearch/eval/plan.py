@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DimensionMismatchError, SpaceMismatchError
 from .inputs import (
@@ -107,6 +107,26 @@ class EvalPlan:
     def steps(self) -> list[tuple[str, str]]:
         """``(stage, row label)`` of every step, in order (see :mod:`.progress`)."""
         return [step for model in self.models for step in self.model_steps(model)]
+
+    def settings(self, index: Index) -> dict[str, Any]:
+        """The options of this plan and what identifies ``index``: the keys every report's
+        settings (``metrics.json``) starts with."""
+        return {
+            "split": self.split,
+            "encoder": self.encoder,
+            "heads": [str(h.path) for h in self.heads],
+            "directions": list(self.directions),
+            "ties": self.ties,
+            "ks": list(self.ks),
+            "pools": list(self.pools),
+            "rerank": self.rerank,
+            "qb_bank_split": self.qb_bank_split,
+            "via_index": self.via_index,
+            "index_uri": index.uri,
+            "index_version": index.version,
+            "feature_model": index.feature_model,
+            "dim": index.dim,
+        }
 
     @property
     def row_labels(self) -> list[str]:

@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,3 +137,27 @@ class StepReporter:
 
         update(0, total)
         return update
+
+
+@contextlib.contextmanager
+def progress_callback(
+    progress: ProgressCallback | bool | None,
+) -> Iterator[ProgressCallback | None]:
+    """The event callback of a ``progress`` argument: the callable itself, tqdm bars for
+    ``True`` (closed at the end), nothing for ``False``/``None``.
+
+    Raises:
+        ValueError: ``progress`` is neither a bool, ``None`` nor a callable.
+    """
+    if progress is True:
+        bars = TqdmProgress()
+        try:
+            yield bars
+        finally:
+            bars.close()
+    elif progress is False or progress is None:
+        yield None
+    elif callable(progress):
+        yield progress
+    else:
+        raise ValueError(f"progress must be a bool or a callable, got {progress!r}")

@@ -19,10 +19,9 @@ A run has two parts: :func:`plan_evaluation` decides the rows (:class:`EvalPlan`
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +33,7 @@ from .inputs import EvalSplit, load_split, query_vectors
 from .metrics import DIRECTIONS, maxsim_ranks, retrieval_ranks
 from .plan import EvalPlan, ModelPlan, plan_evaluation
 from .pooling import SplitSegments, load_segments
-from .progress import EvalProgress, ProgressCallback, StepReporter, TqdmProgress
+from .progress import EvalProgress, ProgressCallback, StepReporter, progress_callback
 from .report import EvalReport, EvalRow
 from .rerank import DualSoftmaxRerank, QBNormRerank, Reranker
 from .rows import metrics_row, row_data
@@ -122,7 +121,7 @@ def run_plan(
     index: Index, plan: EvalPlan, *, progress: ProgressCallback | bool | None = True
 ) -> EvalReport:
     """Compute the rows of ``plan`` (see :func:`evaluate_index` for ``progress``)."""
-    with _callback(progress) as callback:
+    with progress_callback(progress) as callback:
         reporter = StepReporter(callback, len(plan.steps))
         run = _Run(index, plan, load_split(index, plan.split), reporter)
         plain: list[EvalRow] = []
@@ -139,23 +138,6 @@ def run_plan(
         if not plain:
             raise ValueError("nothing was evaluated: " + "; ".join(run.notes))
         return run.report(plain + extra)
-
-
-@contextlib.contextmanager
-def _callback(progress: ProgressCallback | bool | None) -> Iterator[ProgressCallback | None]:
-    """The event callback of ``progress``; ``True`` draws tqdm bars, closed at the end."""
-    if progress is True:
-        bars = TqdmProgress()
-        try:
-            yield bars
-        finally:
-            bars.close()
-    elif progress is False or progress is None:
-        yield None
-    elif callable(progress):
-        yield progress
-    else:
-        raise ValueError(f"progress must be a bool or a callable, got {progress!r}")
 
 
 @dataclass
@@ -318,22 +300,9 @@ class _Run:
 
     def settings(self, first: EvalRow) -> dict[str, Any]:
         """What was evaluated and on which data, for ``metrics.json``."""
-        plan, index = self.plan, self.index
+        plan = self.plan
         return {
-            "split": plan.split,
-            "encoder": plan.encoder,
-            "heads": [str(h.path) for h in plan.heads],
-            "directions": list(plan.directions),
-            "ties": plan.ties,
-            "ks": list(plan.ks),
-            "pools": list(plan.pools),
-            "rerank": plan.rerank,
-            "qb_bank_split": plan.qb_bank_split,
-            "via_index": plan.via_index,
-            "index_uri": index.uri,
-            "index_version": index.version,
-            "feature_model": index.feature_model,
-            "dim": index.dim,
+            **plan.settings(self.index),
             "n_videos": int(len(self.data.ids)),
             "n_segments": None if self._segments is None else self._segments.n_segments,
             "n_videos_without_segments": (

@@ -22,20 +22,11 @@ def protocol_settings(
     ``protocol`` and ``extra``)."""
     out: dict[str, Any] = {
         "protocol": protocol,
-        "split": plan.split,
-        "encoder": plan.encoder,
-        "heads": [str(h.path) for h in plan.heads],
-        "directions": list(plan.directions),
-        "ties": plan.ties,
-        "ks": list(plan.ks),
-        "pools": list(plan.pools),
+        **plan.settings(index),
+        # a protocol's own rows: never re-ranked, never checked through the index
         "rerank": None,
         "qb_bank_split": None,
         "via_index": False,
-        "index_uri": index.uri,
-        "index_version": index.version,
-        "feature_model": index.feature_model,
-        "dim": index.dim,
         "n_videos": int(n_videos),
         "n_queries": dict(n_queries),
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

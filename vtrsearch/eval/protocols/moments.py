@@ -27,11 +27,10 @@ from ...errors import NoSegmentsError
 from ..inputs import load_split, query_vectors
 from ..metrics.iou import IOU_THRESHOLDS, MOMENT_KS, moment_metrics, temporal_iou
 from ..plan import plan_evaluation
-from ..progress import ProgressCallback, StepReporter
+from ..progress import ProgressCallback, StepReporter, progress_callback
 from .common import protocol_settings, size_note
 from .moment_report import MomentReport, MomentRow
 from .paragraphs import VAL1_VIDEOS
-from .progress import callback
 
 if TYPE_CHECKING:
     from ...index.index import Index
@@ -113,7 +112,7 @@ def evaluate_moments(
     rows: list[MomentRow] = []
     notes = list(plan.notes)
     cache: dict = {}
-    with callback(progress) as cb:
+    with progress_callback(progress) as cb:
         reporter = StepReporter(cb, len(plan.models))
         for model in plan.models:
             q = query_vectors(

@@ -26,11 +26,10 @@ from ..inputs import EvalSplit, load_split, unit_rows
 from ..metrics import DIRECTIONS, maxsim_ranks, retrieval_ranks
 from ..plan import ModelPlan, plan_evaluation
 from ..pooling import load_segments
-from ..progress import ProgressCallback, StepReporter
+from ..progress import ProgressCallback, StepReporter, progress_callback
 from ..report import EvalReport, EvalRow
 from ..rows import metrics_row
 from .common import protocol_settings, size_note
-from .progress import callback
 
 if TYPE_CHECKING:
     from ...encoders.base import TextEncoder
@@ -149,7 +148,7 @@ def evaluate_paragraphs(
     encoders: dict[str, TextEncoder] = {}
     truncations: dict[str, dict[str, Any]] = {}
     out: list[EvalRow] = []
-    with callback(progress) as cb:
+    with progress_callback(progress) as cb:
         reporter = StepReporter(cb, (1 + len(plan.pools)) * len(plan.models))
         for model in plan.models:
             q = _paragraph_vectors(
