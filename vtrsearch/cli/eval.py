@@ -199,30 +199,44 @@ def write_metrics(report, out: str | None) -> None:
         print(f"wrote {path / 'metrics.json'}")
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    """``vtrsearch eval``: print the metrics table; write ``metrics.json`` with ``--out``."""
-    from ..eval.run import evaluate_index
-    from ..index.index import Index
-
-    if args.protocol:
-        from .eval_protocols import cmd_protocol
-
-        return cmd_protocol(args)
-    index = Index.open(args.index)
-    report = evaluate_index(
-        index,
-        split=args.split,
-        encoder=args.encoder,
-        heads=args.head,
+def eval_options(args: argparse.Namespace) -> dict:
+    """The options of ``vtrsearch eval`` beyond the model arguments, as ``evaluate_index``
+    takes them (the ``msvd`` protocol, a plain evaluation, takes them all too)."""
+    return dict(
         directions=args.direction,
         ties=args.ties,
         ks=args.k,
         rerank=args.rerank,
         qb_bank_split=args.qb_bank_split,
         via_index=args.via_index,
-        progress=not args.quiet,
         pools=args.pool,
     )
+
+
+def _evaluate(args: argparse.Namespace, **options):
+    """Open the index and evaluate its encoder and ``--head`` heads on ``--split``."""
+    from ..eval.run import evaluate_index
+    from ..index.index import Index
+
+    index = Index.open(args.index)
+    report = evaluate_index(
+        index,
+        split=args.split,
+        encoder=args.encoder,
+        heads=args.head,
+        progress=not args.quiet,
+        **options,
+    )
+    return index, report
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``vtrsearch eval``: print the metrics table; write ``metrics.json`` with ``--out``."""
+    if args.protocol:
+        from .eval_protocols import cmd_protocol
+
+        return cmd_protocol(args)
+    _, report = _evaluate(args, **eval_options(args))
     _print_report(report)
     write_metrics(report, args.out)
     return 0
@@ -230,19 +244,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``vtrsearch report``: evaluate, then write every figure and ``metrics.json``."""
-    from ..eval.run import evaluate_index
-    from ..index.index import Index
     from ..plots import write_report
 
-    index = Index.open(args.index)
-    report = evaluate_index(
-        index,
-        split=args.split,
-        encoder=args.encoder,
-        heads=args.head,
-        progress=not args.quiet,
-        pools=args.pool,
-    )
+    index, report = _evaluate(args, pools=args.pool)
     _print_report(report)
     skipped: list[str] = []
     files = write_report(

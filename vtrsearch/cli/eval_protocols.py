@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .eval import print_table, write_metrics
+from .eval import eval_options, print_table, write_metrics
 
 
 def _options(args: argparse.Namespace, explicit: set[str]) -> dict[str, Any]:
@@ -13,15 +13,7 @@ def _options(args: argparse.Namespace, explicit: set[str]) -> dict[str, Any]:
     name = args.protocol
     opts: dict[str, Any] = {"progress": not args.quiet}
     if name == "msvd":  # the plain evaluation: every option applies
-        opts.update(
-            directions=args.direction,
-            ties=args.ties,
-            ks=args.k,
-            rerank=args.rerank,
-            qb_bank_split=args.qb_bank_split,
-            via_index=args.via_index,
-            pools=args.pool,
-        )
+        opts.update(eval_options(args))
         return opts
     refused = {"--rerank": args.rerank is not None, "--via-index": args.via_index}
     if name == "activitynet-paragraph":
