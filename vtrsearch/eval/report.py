@@ -173,10 +173,7 @@ class EvalReport:
 
     def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
         """The report as JSON text; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return report_json(self.to_dict(), path, indent)
 
     def format_table(self, directions: tuple[str, ...] | None = None) -> str:
         """Rows x (R@K..., MedR, MeanR) per direction, as a plain-text table."""
@@ -226,6 +223,14 @@ class EvalReport:
                     f"top-1 agreement {store['top1_agreement']:.1f}%"
                 )
         return "\n".join(lines)
+
+
+def report_json(data: dict[str, Any], path: str | Path | None, indent: int) -> str:
+    """A report's dict as JSON text (NaN refused); also written to ``path`` when given."""
+    text = json.dumps(data, indent=indent, allow_nan=False) + "\n"
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
 
 
 def _json_safe(value: Any) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..metrics.iou import MomentMetrics
+from ..report import report_json
 
 #: The two scopes a sentence searches: its own video's moments, and every moment of the split.
 SCOPES = ("video", "corpus")
@@ -71,10 +71,7 @@ class MomentReport:
 
     def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:
         """The report as JSON text; also written to ``path`` when given."""
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False) + "\n"
-        if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
-        return text
+        return report_json(self.to_dict(), path, indent)
 
     def format_table(self) -> str:
         """Rows x scopes, columns R@n IoU=m ... and mIoU, as a plain-text table."""
