@@ -31,25 +31,23 @@ def index_uri(synthetic_root, tmp_path):
 
 def test_train_register_search_and_eval_with_a_head(index_uri, tmp_path, tiny_text, capsys):
     heads = tmp_path / "heads" / "tiny-to-video"
-    rc = main(
-        [
-            "train",
-            index_uri,
-            "--base-encoder",
-            tiny_text,
-            "--out",
-            str(heads),
-            "--epochs",
-            "2",
-            "--batch-size",
-            "16",
-            "--hidden-dim",
-            "32",
-            "--warmup-steps",
-            "1",
-        ]
-    )
-    assert rc == 0
+    train = [
+        "train",
+        index_uri,
+        "--base-encoder",
+        tiny_text,
+        "--out",
+        str(heads),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--hidden-dim",
+        "32",
+        "--warmup-steps",
+        "1",
+    ]
+    assert main(train) == 0
     out = capsys.readouterr().out
     assert "head saved to" in out and "val R@1" in out
     config = json.loads((heads / "config.json").read_text())
@@ -69,28 +67,7 @@ def test_train_register_search_and_eval_with_a_head(index_uri, tmp_path, tiny_te
     assert "head:tiny-to-video" in capsys.readouterr().out
     # resume after the run finished: nothing left to do, same weights
     before = (heads / "model.safetensors").read_bytes()
-    assert (
-        main(
-            [
-                "train",
-                index_uri,
-                "--base-encoder",
-                tiny_text,
-                "--out",
-                str(heads),
-                "--epochs",
-                "2",
-                "--batch-size",
-                "16",
-                "--hidden-dim",
-                "32",
-                "--warmup-steps",
-                "1",
-                "--resume",
-            ]
-        )
-        == 0
-    )
+    assert main([*train, "--resume"]) == 0
     assert (heads / "model.safetensors").read_bytes() == before
 
 

@@ -8,17 +8,11 @@ import numpy as np
 
 from vtrsearch import Index
 
-MINILM = "hf:minilm"
+from .serve_data import ACTIONS, MINILM, SUBJECTS
+
+__all__ = ["CAPTIONS", "MINILM", "SIZE", "add_videos", "errors", "search", "settle", "status"]
+
 SIZE = (120, 40)
-SUBJECTS = ("a man", "a woman", "a child", "two friends")
-ACTIONS = {
-    "music": ("sings a song on stage", "plays the guitar", "plays the drums in a band"),
-    "cooking": ("cooks pasta in a kitchen", "chops vegetables", "bakes a cake in an oven"),
-    "sports/actions": ("scores a goal in soccer", "runs on a track", "throws a basketball"),
-    "vehicles/autos": ("drives a red car fast", "repairs a motorbike", "washes a truck"),
-    "animals/pets": ("plays with a dog in the park", "feeds a cat", "rides a horse"),
-    "travel": ("walks on a sunny beach", "visits an old castle", "hikes up a mountain"),
-}
 
 
 def _captions() -> dict[str, tuple[str, list[str]]]:

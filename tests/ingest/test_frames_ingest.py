@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
+from helpers.sample_media import media_folder
 
 from vtrsearch import Index, IngestError
 from vtrsearch.cli.main import main
@@ -20,16 +20,7 @@ def tiny_spec(tiny_image_spec):
 
 @pytest.fixture
 def media(tmp_path, sample_videos_dir):
-    root = tmp_path / "media"
-    shutil.copytree(sample_videos_dir, root / "videos")
-    (root / "videos" / "video9999.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 garbage" * 10)
-    frames = root / "keyframes" / "video5000"
-    frames.mkdir(parents=True)
-    from PIL import Image
-
-    for i, color in enumerate([(255, 0, 0), (0, 255, 0)]):
-        Image.new("RGB", (48, 40), color).save(frames / f"{i:03d}.jpg")
-    return root
+    return media_folder(tmp_path / "media", sample_videos_dir, [(255, 0, 0), (0, 255, 0)])
 
 
 def test_real_clips_encoded_end_to_end(media, tmp_path, tiny_spec):

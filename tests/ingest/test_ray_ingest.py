@@ -6,14 +6,13 @@ a timeout so a scheduling hang fails instead of stalling the suite.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from helpers.sample_media import media_folder
 from helpers.tiny_models import save_tiny_open_clip
-from PIL import Image
 
 from vtrsearch import Index, IngestError
 from vtrsearch.cli.main import main
@@ -24,14 +23,8 @@ from vtrsearch.ingest.ray_frames import RayOptions, build_pipeline, plan_actors
 
 @pytest.fixture
 def media(tmp_path, sample_videos_dir):
-    root = tmp_path / "media"
-    shutil.copytree(sample_videos_dir, root / "videos")
-    (root / "videos" / "video9999.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 garbage" * 10)
-    frames = root / "keyframes" / "video5000"
-    frames.mkdir(parents=True)
-    for i, color in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
-        Image.new("RGB", (48, 40), color).save(frames / f"{i:03d}.jpg")
-    return root
+    colors = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    return media_folder(tmp_path / "media", sample_videos_dir, colors)
 
 
 def _segments(index: Index) -> dict[str, list]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.serve_data import make_head
 from helpers.tui_app import CAPTIONS, MINILM, add_videos
 
 from vtrsearch import Index, load_encoder
@@ -24,18 +25,7 @@ def vectors() -> np.ndarray:
 @pytest.fixture(scope="session")
 def head_dir(tmp_path_factory) -> str:
     """A small residual head 384 -> 384 with perturbed weights (so it ranks differently)."""
-    import torch
-
-    from vtrsearch.heads import HeadConfig, build_head, save_head
-
-    torch.manual_seed(0)
-    cfg = HeadConfig(384, 384, hidden_dim=32, depth=2, dropout=0.0)
-    cfg.base_encoder, cfg.feature_model = MINILM, MINILM
-    head = build_head(cfg)
-    with torch.no_grad():
-        for p in head.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    return str(save_head(head, cfg, tmp_path_factory.mktemp("heads") / "tuned"))
+    return str(make_head(tmp_path_factory.mktemp("heads") / "tuned"))
 
 
 @pytest.fixture(scope="module")
