@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..errors import (
 from ..filters import Filter
 from ..stores import VectorStore, legacy_layout, open_store
 from ..stores.uri import missing_local_index
+from .bulk import DEFAULT_BATCH_ROWS, Progress, is_stream, progress_reporter, write_stream
 from .caption_times import CaptionTimesMixin, caption_time_rows
 from .gallery import Gallery
 from .moments import MomentsMixin
@@ -279,21 +281,39 @@ class Index(
         *,
         categories: Sequence[int | str] | None = None,
         splits: Sequence[str] | None = None,
-        batch_size: int = 2000,
-        progress: ProgressFn | None = None,
+        batch_size: int = DEFAULT_BATCH_ROWS,
+        progress: Progress = None,
+        total: int | None = None,
     ) -> int:
         """Add or replace videos (upsert on ``video_id``).
 
         Either ``add_videos(frame)`` with a pandas DataFrame / Arrow table holding
         ``video_id``, ``category`` (id or name), ``vector`` and optional ``split``,
-        ``start``, ``end``, ``url``; or ``add_videos(ids, vectors, categories=..., splits=...)``.
-        Every row is validated before anything is written; vectors are L2-normalised.
+        ``start``, ``end``, ``url``; or ``add_videos(ids, vectors, categories=..., splits=...)``;
+        or ``add_videos(batches)`` with an iterable of such frames (or record batches, or a
+        ``pyarrow.RecordBatchReader``). Vectors are L2-normalised.
+
+        One table is validated whole before anything is written. A stream is validated and
+        written batch by batch (flat memory): a bad row in batch ``i`` raises an error naming
+        the batch, its rows and the video, after batches ``1 .. i-1`` were committed and
+        before anything of batch ``i`` is (rerunning the stream converges: upserts).
+
+        Args:
+            batch_size: rows per store commit (few large commits append fastest).
+            progress: a ``(done, total)`` callback, or ``True`` for a progress bar.
+            total: rows a stream will bring, for the progress bar (0 is passed when unknown).
 
         Returns:
             The number of rows written.
         """
+        if vectors is None and is_stream(data):
+            if categories is not None or splits is not None:
+                raise TypeError("a stream of batches carries categories and splits as columns")
+            rows = partial(video_rows, vectors=None, dim=self.dim, cmap=self.category_map)
+            return self._write_stream(VIDEOS, data, rows, VIDEO_KEY, batch_size, progress, total)
         table = video_rows(data, vectors, self.dim, self.category_map, categories, splits)
-        written = self._write(VIDEOS, table, VIDEO_KEY, batch_size, progress)
+        with progress_reporter(progress, table.num_rows, "adding videos") as report:
+            written = self._write(VIDEOS, table, VIDEO_KEY, batch_size, report)
         self._invalidate()
         return written
 
@@ -364,12 +384,36 @@ class Index(
     ) -> int:
         total = table.num_rows
         done = 0
-        for start in range(0, total, max(1, batch_size)):
+        step = max(1, int(batch_size))
+        for start in range(0, total, step):
             with self.store.write_lock():
-                done += self.store.upsert(name, table.slice(start, batch_size), key)
+                done += self.store.upsert(name, table.slice(start, step), key)
             if progress is not None:
                 progress(done, total)
         return done
+
+    def _write_stream(
+        self,
+        name: str,
+        data: Any,
+        validate: Callable[[Any], pa.Table],
+        key: str,
+        batch_size: int,
+        progress: Progress,
+        total: int | None,
+    ) -> int:
+        """Write a stream of batches (see :mod:`.bulk`), forgetting the gallery even when a
+        batch fails after others were committed."""
+        try:
+            with progress_reporter(progress, total or 0, f"adding {name}") as report:
+                return write_stream(
+                    data,
+                    validate,
+                    lambda rows: self._write(name, rows, key, batch_size, None),
+                    lambda done: report(done, total or 0),
+                )
+        finally:
+            self._invalidate()
 
     def __repr__(self) -> str:
         return f"Index({self.uri!r}, dim={self.dim}, feature_model={self.feature_model!r})"

@@ -11,6 +11,7 @@ import pyarrow as pa
 from ..errors import InvalidSegmentError
 from ..filters import Filter
 from ..results import Moment, Segment
+from .bulk import DEFAULT_BATCH_ROWS, Progress, is_stream, progress_reporter, write_stream
 from .query_checks import check_k
 from .schema import PAYLOAD_INDEXES, SEGMENT_KEY, SEGMENTS, segments_schema, vectors_from_column
 from .segment_rows import check_no_overlap, segment_rows
@@ -74,16 +75,18 @@ class MomentsMixin:
         segments: Sequence[int] | None = None,
         thumbnails: Sequence[bytes | None] | None = None,
         replace: bool = False,
-        batch_size: int = 5000,
-        progress: ProgressFn | None = None,
+        batch_size: int = DEFAULT_BATCH_ROWS,
+        progress: Progress = None,
+        total: int | None = None,
     ) -> int:
         """Add or replace segments of stored videos (upsert on ``(video_id, segment)``).
 
         Either ``add_segments(frame)`` with a DataFrame / Arrow table holding ``video_id``,
         ``start``, ``end`` (seconds), ``vector`` and optional ``segment`` (number) and
         ``thumbnail`` (JPEG bytes), or ``add_segments(video_ids, starts, ends, vectors,
-        segments=..., thumbnails=...)``. Without segment numbers each video's segments are
-        numbered 0, 1, ... in order of start time.
+        segments=..., thumbnails=...)``, or ``add_segments(batches)`` with an iterable of such
+        frames (or record batches, or a ``pyarrow.RecordBatchReader``). Without segment
+        numbers each video's segments are numbered 0, 1, ... in order of start time.
 
         Everything is validated before anything is written: the videos must be stored,
         ``0 <= start < end``, finite values, the index's dimension, and no two segments of one
@@ -91,14 +94,51 @@ class MomentsMixin:
         ``replace=True`` first deletes every stored segment of the batch's videos (use it to
         re-segment a video). The video's pooled vector is not changed.
 
+        A stream is validated and written batch by batch (flat memory; give a video's
+        segments numbers when they span batches): a bad row in batch ``i`` raises an error
+        naming the batch and the video after batches ``1 .. i-1`` were committed. With
+        ``replace=True`` a video's stored segments are deleted once, before its first batch.
+
+        Args:
+            batch_size: rows per store commit.
+            progress: a ``(done, total)`` callback, or ``True`` for a progress bar.
+            total: rows a stream will bring, for the progress bar (0 is passed when unknown).
+
         Returns:
             The number of rows written.
         """
+        if starts is None and ends is None and vectors is None and is_stream(data):
+            if segments is not None or thumbnails is not None:
+                raise TypeError("a stream of batches carries segments and thumbnails as columns")
+            replaced: set[str] = set()
+            with progress_reporter(progress, total or 0, "adding segments") as report:
+                try:
+                    return write_stream(
+                        data,
+                        lambda batch: self._checked_segments(
+                            segment_rows(batch, None, None, None, self.dim), replace, replaced
+                        ),
+                        lambda rows: self._write(SEGMENTS, rows, SEGMENT_KEY, batch_size, None),
+                        lambda done: report(done, total or 0),
+                    )
+                finally:
+                    self._invalidate()
         table = segment_rows(
             data, starts, ends, vectors, self.dim, segments=segments, thumbnails=thumbnails
         )
+        table = self._checked_segments(table, replace, set())
         if table.num_rows == 0:
             return 0
+        with progress_reporter(progress, table.num_rows, "adding segments") as report:
+            written = self._write(SEGMENTS, table, SEGMENT_KEY, batch_size, report)
+        self._invalidate()
+        return written
+
+    def _checked_segments(self, table: pa.Table, replace: bool, replaced: set[str]) -> pa.Table:
+        """Validated segment rows of one batch, checked against the store; with ``replace``,
+        the stored segments of its videos not in ``replaced`` yet are deleted (and added)."""
+        if table.num_rows == 0:
+            return table
         videos = sorted(set(table["video_id"].to_pylist()))
         missing = self._missing_videos(videos)
         if missing:
@@ -107,13 +147,14 @@ class MomentsMixin:
                 f"{len(missing)} video(s) of these segments are not in the index: {shown}"
             )
         self._ensure_segments_table()
-        if not replace:
+        if replace:
+            new = tuple(v for v in videos if v not in replaced)
+            for start in range(0, len(new), 500):
+                self.store.delete(SEGMENTS, Filter.where(video_id=new[start : start + 500]))
+            replaced.update(new)
+        if not replace or len(new) < len(videos):
             self._check_against_stored(table, videos)
-        else:
-            self.store.delete(SEGMENTS, Filter.where(video_id=tuple(videos)))
-        written = self._write(SEGMENTS, table, SEGMENT_KEY, batch_size, progress)
-        self._invalidate()
-        return written
+        return table
 
     def delete_segments(self, video_ids: str | Iterable[str]) -> None:
         """Delete every stored segment of these videos; the videos themselves stay."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..categories import CategoryMap
 from ..errors import DimensionMismatchError, InvalidVectorError
@@ -52,6 +53,12 @@ def check_ids(values: Sequence[Any], what: str) -> list[str]:
     """
     ids, bad = [], []
     for i, value in enumerate(values):
+        # Fast path (most ids): printable text has no control characters, and the only
+        # printable whitespace is the ASCII space, so checking both ends covers stripping.
+        if type(value) is str and value and value.isprintable():
+            if value[0] != " " and value[-1] != " ":
+                ids.append(value)
+                continue
         problem = id_problem(value)
         if problem is None:
             ids.append(str(value))
@@ -69,14 +76,48 @@ def listing(ids: Sequence[str], limit: int = 10) -> str:
 
 
 def as_columns(data: Any) -> dict[str, list | np.ndarray]:
-    """Columns of a pandas DataFrame, Arrow table or mapping as a dict of sequences."""
+    """Columns of a pandas DataFrame, Arrow table / record batch or mapping as a dict of
+    sequences (an Arrow ``vector`` column becomes a matrix without a Python list per row)."""
+    if isinstance(data, pa.RecordBatch):
+        data = pa.Table.from_batches([data])
     if isinstance(data, pa.Table):
-        return {name: data[name].to_pylist() for name in data.column_names}
+        return {
+            name: _arrow_vectors(data[name]) if name == "vector" else data[name].to_pylist()
+            for name in data.column_names
+        }
     if hasattr(data, "to_dict") and hasattr(data, "columns"):  # pandas DataFrame
         return {str(name): list(data[name]) for name in data.columns}
     if isinstance(data, dict):
         return dict(data)
-    raise TypeError(f"expected a pandas DataFrame, an Arrow table or a dict, got {type(data)}")
+    raise TypeError(
+        "expected a pandas DataFrame, an Arrow table or record batch, or a dict, "
+        f"got {type(data).__name__}"
+    )
+
+
+def _arrow_vectors(column: pa.ChunkedArray) -> list | np.ndarray:
+    """An Arrow vector column as an ``(n, d)`` matrix (a view when it can be), or as Python
+    lists when its rows are not all numeric vectors of one length (they are then checked row
+    by row, with the video named in the error)."""
+    kind = column.type
+    if column.null_count or not (pa.types.is_fixed_size_list(kind) or pa.types.is_list(kind)):
+        return column.to_pylist()
+    value_type = kind.value_type
+    if not (pa.types.is_floating(value_type) or pa.types.is_integer(value_type)):
+        return column.to_pylist()
+    chunk = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    n = len(chunk)
+    if pa.types.is_fixed_size_list(kind):
+        width = kind.list_size
+    else:
+        lengths = pc.list_value_length(chunk).to_numpy(zero_copy_only=False)
+        if n and (lengths != lengths[0]).any():
+            return column.to_pylist()
+        width = int(lengths[0]) if n else 0
+    flat = chunk.flatten()  # honours the slice offset and length of the column
+    if len(flat) != n * width:  # pragma: no cover - a list array with gaps
+        return column.to_pylist()
+    return flat.to_numpy(zero_copy_only=False).reshape(n, width)
 
 
 def unit_rows(mat: Any, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
@@ -112,6 +153,8 @@ def normalise_vectors(ids: Sequence[str], vectors: Any, dim: int) -> np.ndarray:
         DimensionMismatchError: a vector's length differs from ``dim`` (names the video).
         InvalidVectorError: NaN/inf or all-zero vectors (lists the ids).
     """
+    if not isinstance(vectors, np.ndarray):
+        vectors = _stacked(vectors)
     if isinstance(vectors, np.ndarray) and vectors.ndim == 2:
         mat = _numeric(vectors, ids[0] if len(ids) else "?")
         if mat.shape[1] != dim:
@@ -130,15 +173,59 @@ def normalise_vectors(ids: Sequence[str], vectors: Any, dim: int) -> np.ndarray:
         mat = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
     if mat.shape[0] != len(ids):
         raise ValueError(f"got {len(ids)} ids but {mat.shape[0]} vectors")
-    bad = ~np.isfinite(mat).all(axis=1)
+    if mat.dtype == np.float32:
+        unit, zero, bad = _unit_float32(mat)
+    else:
+        bad = ~np.isfinite(mat).all(axis=1)
     if bad.any():
         listed = listing([ids[i] for i in np.flatnonzero(bad)])
         raise InvalidVectorError(f"NaN or infinite values in the vectors of: {listed}")
-    unit, zero = unit_rows(mat)
+    if mat.dtype != np.float32:
+        unit, zero = unit_rows(mat)
     if zero.any():
         listed = listing([ids[i] for i in np.flatnonzero(zero)])
         raise InvalidVectorError(f"all-zero vectors (cannot be normalised) for: {listed}")
     return unit
+
+
+def _stacked(vectors: Any) -> Any:
+    """A sequence of equal-length numeric vectors as one matrix (one C-level copy, not a
+    Python loop), or ``vectors`` unchanged when they are not that (checked row by row)."""
+    try:
+        mat = np.asarray(vectors)
+    except (TypeError, ValueError):  # ragged rows
+        return vectors
+    return mat if mat.ndim == 2 and mat.dtype.kind in "fiu" else vectors
+
+
+def _unit_float32(mat: np.ndarray, chunk: int = 16384) -> tuple[np.ndarray, ...]:
+    """:func:`unit_rows` for a float32 matrix, fast: squared norms accumulate in float64, where
+    no float32 value can overflow or underflow, so one pass finds the NaN/inf rows (a
+    non-finite norm), the zero rows, and scales the others; the rare rows whose scale factor
+    does not fit float32 (subnormal vectors) go through :func:`unit_rows`.
+
+    Returns:
+        ``(unit, zero, bad)``: unit rows, the zero-row mask and the NaN/inf-row mask.
+    """
+    n = mat.shape[0]
+    out = np.empty(mat.shape, dtype=np.float32)
+    zero = np.zeros(n, dtype=bool)
+    bad = np.zeros(n, dtype=bool)
+    for start in range(0, n, chunk):
+        part = mat[start : start + chunk]
+        sq = np.einsum("ij,ij->i", part, part, dtype=np.float64)
+        finite = np.isfinite(sq)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            inv = (1.0 / np.sqrt(sq)).astype(np.float32)
+        ok = finite & np.isfinite(inv) & (sq > 0)
+        np.multiply(part, np.where(ok, inv, 0)[:, None], out=out[start : start + chunk])
+        bad[start : start + chunk] = ~finite
+        slow = np.flatnonzero(finite & ~ok)
+        if slow.size:
+            unit, is_zero = unit_rows(part[slow])
+            out[start + slow] = unit
+            zero[start + slow] = is_zero
+    return out, zero, bad
 
 
 def _numeric(vector: Any, vid: object) -> np.ndarray:
@@ -188,12 +275,8 @@ def video_rows(
     raw_cats = cols.get("category")
     if raw_cats is None:
         raise ValueError("videos need a category (id or name) for every row")
-    cat_ids = []
-    for vid, value in zip(ids, raw_cats, strict=True):
-        try:
-            cat_ids.append(cmap.resolve(_category_value(value)))
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(f"video {vid}: {exc}") from exc
+    cat_ids = _category_ids(ids, raw_cats, cmap)
+    names = {c: cmap.name(c) for c in set(cat_ids)}
 
     def column(name: str, default: Any) -> list:
         values = cols.get(name)
@@ -212,7 +295,7 @@ def video_rows(
         {
             "video_id": ids,
             "category": pa.array(cat_ids, pa.int32()),
-            "category_name": [cmap.name(c) for c in cat_ids],
+            "category_name": [names[c] for c in cat_ids],
             "split": column("split", ""),
             "start": pa.array(column("start", None), pa.float64()),
             "end": pa.array(column("end", None), pa.float64()),
@@ -222,6 +305,32 @@ def video_rows(
         schema=videos_schema(dim),
     )
     return table
+
+
+def _category_ids(ids: Sequence[str], values: Any, cmap: CategoryMap) -> list[int]:
+    """Each row's category id, resolving every distinct value once (a million rows have a
+    handful of categories)."""
+    if len(values) != len(ids):
+        raise ValueError(f"got {len(ids)} video ids but {len(values)} 'category' values")
+    resolved: dict[tuple[type, Any], int] = {}
+    out = []
+    for vid, value in zip(ids, values, strict=True):
+        try:
+            key = (type(value), value)
+            out.append(resolved[key])
+            continue
+        except (KeyError, TypeError):  # not seen yet, or unhashable
+            pass
+        try:
+            cat = cmap.resolve(_category_value(value))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"video {vid}: {exc}") from exc
+        try:
+            resolved[(type(value), value)] = cat
+        except TypeError:
+            pass
+        out.append(cat)
+    return out
 
 
 def _is_missing(value: Any) -> bool:

@@ -2,7 +2,9 @@
 
 Filters become ``lancedb.expr`` expressions (``col(...).isin([...])``), never SQL text, after
 :func:`~.base.typed_conditions` dropped values of the wrong kind (so behaviour matches Qdrant);
-upserts are ``merge_insert`` on the key column, one atomic commit per batch.
+upserts append the rows whose key is new (``add``, as fast as a raw append) and
+``merge_insert`` on the key column the rows whose key is stored: one commit per batch, two
+when a batch both adds and replaces keys.
 
 Concurrent writers: LanceDB commits two ``merge_insert`` calls made from the same table version
 without noticing that both inserted the same new key, so two processes upserting one id would
@@ -53,6 +55,40 @@ def _expression(where: Filter | None, schema: pa.Schema):
     return reduce(lambda a, b: a & b, parts)
 
 
+def _key_hashes(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """64-bit hashes of key values (Python's ``hash``: fast, and only compared in-process)."""
+    values = keys.to_pylist()
+    return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+
+
+class _KeySet:
+    """Hashes of a table's stored keys, as sorted runs (8 bytes a row).
+
+    :meth:`contains` may say yes for a key that is not stored (a hash collision, about one in
+    10^9 per million keys); such a row is merged rather than appended, which is just as
+    correct. It never says no for a stored key.
+    """
+
+    def __init__(self, version: Any):
+        self.version = version
+        self.runs: list[np.ndarray] = []
+        self.rows = 0
+
+    def add(self, hashes: np.ndarray) -> None:
+        if hashes.size:
+            self.runs.append(np.sort(hashes))
+            self.rows += hashes.size
+        if len(self.runs) > 16:  # keep lookups to a few binary searches
+            self.runs = [np.sort(np.concatenate(self.runs))]
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        found = np.zeros(hashes.size, dtype=bool)
+        for run in self.runs:
+            at = np.minimum(np.searchsorted(run, hashes), run.size - 1)
+            found |= run[at] == hashes
+        return found
+
+
 class LanceStore(VectorStore):
     """Tables in one LanceDB database (a local directory or an object-store URI)."""
 
@@ -71,6 +107,8 @@ class LanceStore(VectorStore):
         self._tables: dict[str, Any] = {}
         self._lock_path = None if folder is None else folder / LOCK_FILE
         self._lock: Any = None
+        # table -> (version, every stored key): see _stored_keys
+        self._keys: dict[str, _KeySet] = {}
 
     # tables -------------------------------------------------------------------------------
     def _table(self, name: str):
@@ -110,6 +148,7 @@ class LanceStore(VectorStore):
 
     def drop_table(self, name: str) -> None:
         self._tables.pop(name, None)
+        self._keys.pop(name, None)
         try:
             self._db.drop_table(name)
         except (FileNotFoundError, ValueError):
@@ -141,6 +180,14 @@ class LanceStore(VectorStore):
 
     # rows ---------------------------------------------------------------------------------
     def upsert(self, name: str, rows: pa.Table, key: str) -> int:
+        """Insert ``rows``, replacing stored rows with the same ``key``.
+
+        Rows whose key is not stored yet are appended with one ``add`` (as fast as a raw
+        LanceDB append); only rows whose key is stored go through ``merge_insert``. Both
+        happen under the write lock against the latest version, with the stored keys known
+        (by hash, see :meth:`_stored_keys`), so concurrent writers still leave one row per key.
+        A batch with a repeated key is merged as a whole (``merge_insert`` semantics).
+        """
         if rows.num_rows == 0:
             return 0
         table = self._table(name)
@@ -148,13 +195,50 @@ class LanceStore(VectorStore):
         rows = rows.select(schema.names).cast(schema)
         with self.write_lock():
             table.checkout_latest()  # merge against every row committed before the lock
-            (
-                table.merge_insert(key)
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .execute(rows)
-            )
+            hashes = _key_hashes(rows[key])
+            if np.unique(hashes).size != hashes.size:  # a repeated key (or a hash collision)
+                self._merge(table, rows, key)
+                self._keys.pop(name, None)
+                return rows.num_rows
+            known = self._stored_keys(name, table, key)
+            maybe = known.contains(hashes)
+            fresh = rows
+            if maybe.any():  # stored keys (and rare hash collisions, merged just as well)
+                self._merge(table, rows.filter(pa.array(maybe)), key)
+                fresh = rows.filter(pa.array(~maybe))
+            if fresh.num_rows:
+                table.add(fresh)
+            known.add(hashes[~maybe])
+            if table.count_rows() == known.rows:
+                known.version = table.version
+            else:  # a hash collision was merged as a new row: read the keys again next time
+                self._keys.pop(name, None)
         return rows.num_rows
+
+    @staticmethod
+    def _merge(table: Any, rows: pa.Table, key: str) -> None:
+        (
+            table.merge_insert(key)
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(rows)
+        )
+
+    def _stored_keys(self, name: str, table: Any, key: str) -> _KeySet:
+        """Hashes of every stored key of ``name`` (under the write lock, at the latest version).
+
+        Kept between calls with the table version it was read at: while this handle is the
+        only writer each upsert extends it instead of reading the key column again; any other
+        commit (another process, a delete) changes the version and the column is read afresh.
+        """
+        known = self._keys.get(name)
+        if known is not None and known.version == table.version:
+            return known
+        known = _KeySet(table.version)
+        for batch in table.search().select([key]).limit(None).to_batches(200_000):
+            known.add(_key_hashes(batch.column(batch.schema.get_field_index(key))))
+        self._keys[name] = known
+        return known
 
     def scan(
         self, name: str, columns: Sequence[str] | None = None, where: Filter | None = None
