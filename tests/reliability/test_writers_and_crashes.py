@@ -61,6 +61,42 @@ def test_concurrent_writers_never_duplicate_rows(tmp_path):
     assert len(sen) == len(set(sen)) == 900
 
 
+_STREAMER = textwrap.dedent(
+    """
+    import sys, numpy as np, pandas as pd
+    from vtrsearch import Index
+    uri, first, last, seed, dim = sys.argv[1], *map(int, sys.argv[2:6])
+    index = Index.open(uri)
+    rng = np.random.default_rng(seed)
+    def batches():
+        for start in range(first, last, 150):
+            ids = [f"v{i}" for i in range(start, min(start + 150, last))]
+            vecs = rng.normal(size=(len(ids), dim)).astype("float32")
+            yield pd.DataFrame({"video_id": ids, "category": seed, "vector": list(vecs)})
+    assert index.add_videos(batches(), batch_size=100) == last - first
+    """
+)
+
+
+def test_concurrent_bulk_streams_never_duplicate_rows(tmp_path):
+    """Two processes streaming overlapping id ranges (new keys appended, stored keys merged)
+    end with exactly one row per id, each from one of the writers."""
+    uri = str(tmp_path / "idx")
+    Index.create(uri, dim=DIM, categories=["c0", "c1"])
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _STREAMER, uri, str(a), str(b), str(i), str(DIM)])
+        for i, (a, b) in enumerate([(0, 1500), (750, 2250)])
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=600) == 0
+    index = Index.open(uri)
+    rows = index.store.scan("videos", columns=["video_id", "category"])
+    ids = rows["video_id"].to_pylist()
+    assert len(ids) == len(set(ids)) == 2250 == index.store.count("videos")
+    cats = dict(zip(ids, rows["category"].to_pylist(), strict=True))
+    assert all(cats[f"v{i}"] == 0 for i in range(750)) and cats["v2249"] == 1
+
+
 _CREATE = textwrap.dedent(
     """
     import sys

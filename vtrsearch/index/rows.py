@@ -217,8 +217,8 @@ def _unit_float32(mat: np.ndarray, chunk: int = 16384) -> tuple[np.ndarray, ...]
         finite = np.isfinite(sq)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             inv = (1.0 / np.sqrt(sq)).astype(np.float32)
-        ok = finite & np.isfinite(inv) & (sq > 0)
-        np.multiply(part, np.where(ok, inv, 0)[:, None], out=out[start : start + chunk])
+            ok = finite & np.isfinite(inv) & (sq > 0)
+            np.multiply(part, np.where(ok, inv, 0)[:, None], out=out[start : start + chunk])
         bad[start : start + chunk] = ~finite
         slow = np.flatnonzero(finite & ~ok)
         if slow.size:
