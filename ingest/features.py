@@ -64,16 +64,16 @@ def _numeric_array(array: np.ndarray, path: Path) -> np.ndarray:
     return array
 
 
-def _load_array(path: Path) -> np.ndarray:
+def _load_array(path: Path, mmap: bool = False) -> np.ndarray:
     suffix = path.suffix.lower()
     regular_file(path, "feature file")
-    return _numeric_array(_read_array(path, suffix), path)
+    return _numeric_array(_read_array(path, suffix, mmap), path)
 
 
-def _read_array(path: Path, suffix: str) -> np.ndarray:
+def _read_array(path: Path, suffix: str, mmap: bool = False) -> np.ndarray:
     try:
-        if suffix == ".npy":
-            return np.load(path, allow_pickle=False)
+        if suffix == ".npy":  # a big matrix is memory-mapped: rows are read as written
+            return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as npz:
                 keys = list(npz.keys())
@@ -231,7 +231,7 @@ def load_feature_matrix(
         if ids_path is None:
             raise IngestError(f"{path}: a feature matrix needs an id list (--feature-ids FILE)")
         ids = _read_ids(ids_path)
-        mat = np.asarray(_load_array(path), dtype=np.float32)
+        mat = np.asarray(_load_array(path, mmap=True), dtype=np.float32)  # no copy if float32
     _check_unique_ids(ids, str(ids_path or path))
     per_frame = mat if mat.ndim == 3 else None
     if per_frame is not None:
@@ -248,7 +248,11 @@ def load_feature_matrix(
     row = {vid: i for i, vid in enumerate(ids)}
     wanted = [vid for vid in video_ids if vid in row]
     missing = [vid for vid in video_ids if vid not in row]
-    sub = mat[[row[v] for v in wanted]] if wanted else np.zeros((0, mat.shape[1]), np.float32)
+    rows = [row[v] for v in wanted]
+    if rows == list(range(len(ids))):  # every row, in file order: no copy of the matrix
+        sub = mat
+    else:
+        sub = mat[rows] if wanted else np.zeros((0, mat.shape[1]), np.float32)
     _check(wanted, sub, [str(path)] * len(wanted))
     frames = None
     if per_frame is not None:
