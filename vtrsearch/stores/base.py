@@ -120,7 +120,8 @@ class VectorStore(ABC):
         """Insert ``rows``, replacing rows whose ``key`` already exists. Returns rows written.
 
         Atomicity depends on the backend: in LanceDB one call is one commit (every row of the
-        batch is visible afterwards or none is); Qdrant applies each request of at most its
+        batch is visible afterwards or none is), or two when it both appends new keys and
+        merges stored ones (each all-or-nothing); Qdrant applies each request of at most its
         ``batch_size`` points as one operation, so a failed call may leave a prefix of the
         rows written. Either way re-running the same upsert converges (no duplicates).
         """
