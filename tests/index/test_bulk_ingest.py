@@ -215,3 +215,16 @@ def test_segments_stream_with_replace_keeps_a_video_spanning_batches(tmp_path):
     with pytest.raises(InvalidSegmentError, match=r"batch 2 .*video v2.*overlap"):
         index.add_segments([part("v2", [1]), part("v2", [5]).assign(start=0.5)])
     assert [s.segment for s in index.segments("v2")] == [0, 1]
+
+
+def test_a_bulk_segment_batch_finds_its_one_missing_video(tmp_path):
+    """Over 5,000 distinct videos in one batch are checked with one read of the id column."""
+    index = Index.create(str(tmp_path / "idx"), dim=DIM, categories=["a"])
+    rng = np.random.default_rng(6)
+    ids = [f"v{i}" for i in range(6000)]
+    index.add_videos(ids, rng.normal(size=(6000, DIM)), categories=[0] * 6000)
+    wanted = ids[:5500] + ["nowhere"]
+    args = ([0.0] * len(wanted), [1.0] * len(wanted), rng.normal(size=(len(wanted), DIM)))
+    with pytest.raises(InvalidSegmentError, match=r"1 video\(s\) .* not in the index: nowhere$"):
+        index.add_segments(wanted, *args)
+    assert index.add_segments(wanted[:-1], *(a[:-1] for a in args)) == 5500
