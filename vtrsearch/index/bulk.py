@@ -21,8 +21,9 @@ ProgressFn = Callable[[int, int], None]
 Progress = ProgressFn | bool | None
 
 #: Rows per store commit when the caller does not say: few commits (each is a LanceDB
-#: fragment and a version), and ~80 MB of 1024-d float32 vectors at a time.
-DEFAULT_BATCH_ROWS = 20_000
+#: fragment and a version: 20 for a million rows), ~200 MB of 1024-d float32 vectors at a
+#: time. Slicing a batch is zero-copy, so this bounds what the store buffers, not our memory.
+DEFAULT_BATCH_ROWS = 50_000
 
 
 def is_stream(data: Any) -> bool:
