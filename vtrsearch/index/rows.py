@@ -242,6 +242,8 @@ def _numeric(vector: Any, vid: object) -> np.ndarray:
 
 
 def _check_unique(ids: Sequence[str], what: str) -> None:
+    if len(set(ids)) == len(ids):
+        return
     seen: set[str] = set()
     dupes = [i for i in ids if i in seen or seen.add(i)]  # type: ignore[func-returns-value]
     if dupes:
@@ -285,8 +287,18 @@ def video_rows(
         if len(values) != n:
             raise ValueError(f"got {n} video ids but {len(values)} {name!r} values")
         out = [default if _is_missing(v) else v for v in values]
-        check = _checked_time if name in ("start", "end") else _checked_text
-        for vid, value in zip(ids, out, strict=True):
+        if name in ("start", "end"):
+            plain = type(None), float
+            if all(type(v) in plain for v in out):  # fast path: Python floats (or missing)
+                times = np.array([v for v in out if v is not None], dtype=np.float64)
+                if np.isfinite(times).all():
+                    return out
+            check = _checked_time
+        else:
+            if all(type(v) is str or v is None for v in out):
+                return out
+            check = _checked_text
+        for vid, value in zip(ids, out, strict=True):  # slow path: find and name the culprit
             if value is not None:
                 check(value, name, vid)
         return out
@@ -334,7 +346,7 @@ def _category_ids(ids: Sequence[str], values: Any, cmap: CategoryMap) -> list[in
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+    return value is None or (isinstance(value, float) and value != value)  # None or NaN
 
 
 def _category_value(value: Any) -> Any:

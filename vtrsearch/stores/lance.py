@@ -235,6 +235,9 @@ class LanceStore(VectorStore):
         if known is not None and known.version == table.version:
             return known
         known = _KeySet(table.version)
+        if table.count_rows() == 0:  # a new table: nothing to read
+            self._keys[name] = known
+            return known
         for batch in table.search().select([key]).limit(None).to_batches(200_000):
             known.add(_key_hashes(batch.column(batch.schema.get_field_index(key))))
         self._keys[name] = known
