@@ -373,7 +373,8 @@ class Index(
         """Which of ``video_ids`` are not stored, asked of the store (not the cached gallery),
         so a video another handle just added counts as present."""
         wanted = sorted(set(video_ids))
-        if len(wanted) > 5000:  # a bulk batch: one read of the id column beats many filters
+        if len(wanted) > 5000 and self.store.count(VIDEOS) <= 50 * len(wanted):
+            # a bulk batch: one read of the id column beats a hundred filtered reads
             stored = self.store.scan(VIDEOS, columns=["video_id"])["video_id"]
             hit = pc.is_in(stored, value_set=pa.array(wanted, pa.string()))
             present = set(stored.filter(hit).to_pylist())

@@ -107,7 +107,7 @@ class LanceStore(VectorStore):
         self._tables: dict[str, Any] = {}
         self._lock_path = None if folder is None else folder / LOCK_FILE
         self._lock: Any = None
-        # table -> (version, every stored key): see _stored_keys
+        # table -> hashes of its stored keys, tagged with the version they hold for
         self._keys: dict[str, _KeySet] = {}
 
     # tables -------------------------------------------------------------------------------
