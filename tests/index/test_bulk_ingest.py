@@ -3,6 +3,9 @@ errors that name the batch, and handles that see each other's writes (issue 13).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import uuid
 
 import numpy as np
@@ -228,3 +231,24 @@ def test_a_bulk_segment_batch_finds_its_one_missing_video(tmp_path):
     with pytest.raises(InvalidSegmentError, match=r"1 video\(s\) .* not in the index: nowhere$"):
         index.add_segments(wanted, *args)
     assert index.add_segments(wanted[:-1], *(a[:-1] for a in args)) == 5500
+
+
+def test_a_module_named_datasets_does_not_break_the_first_append(tmp_path):
+    """LanceDB's first table.add imports Hugging Face ``datasets`` whenever a module of that
+    name is loaded (in the full suite tests/datasets is one): the append must still happen,
+    once. (A ``datasets`` module loaded before lancedb breaks ``import lancedb`` itself.)"""
+    script = textwrap.dedent(
+        """
+        import sys, types, numpy as np
+        from vtrsearch import Index
+        index = Index.create(sys.argv[1], dim=4, categories=["a"])  # imports lancedb
+        sys.modules["datasets"] = types.ModuleType("datasets")  # not Hugging Face's
+        index.add_videos(["a", "b"], np.eye(4)[:2], categories=[0, 0])
+        print(index.store.count("videos"))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "idx")], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["2"]

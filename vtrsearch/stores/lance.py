@@ -61,6 +61,19 @@ def _key_hashes(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
 
 
+def _append(table: Any, rows: pa.Table) -> None:
+    """``table.add(rows)``, surviving a LanceDB quirk: before its first ``add`` it registers
+    converters for optional libraries by module name, so any loaded module called ``datasets``
+    (a project's own package, not Hugging Face's) makes that call fail with an ImportError
+    before anything is written; the registration is not retried, so the second call works."""
+    try:
+        table.add(rows)
+    except ImportError as exc:
+        if "datasets" not in str(exc):
+            raise
+        table.add(rows)
+
+
 class _KeySet:
     """Hashes of a table's stored keys, as sorted runs (8 bytes a row).
 
@@ -207,7 +220,7 @@ class LanceStore(VectorStore):
                 self._merge(table, rows.filter(pa.array(maybe)), key)
                 fresh = rows.filter(pa.array(~maybe))
             if fresh.num_rows:
-                table.add(fresh)
+                _append(table, fresh)
             known.add(hashes[~maybe])
             if table.count_rows() == known.rows:
                 known.version = table.version
