@@ -25,6 +25,7 @@ from ..stores import VectorStore, legacy_layout, open_store
 from ..stores.uri import missing_local_index
 from .bulk import DEFAULT_BATCH_ROWS, Progress, is_stream, progress_reporter, write_stream
 from .caption_times import CaptionTimesMixin, caption_time_rows
+from .compact import check_precision
 from .gallery import Gallery
 from .moments import MomentsMixin
 from .reads import ReadsMixin
@@ -112,7 +113,9 @@ class Index(
         *,
         gallery: str = "auto",
         gallery_budget: int | None = None,
+        precision: str = "auto",
     ):
+        self._precision = check_precision(precision)
         self.store = store
         self._meta = dict(metadata)
         self.category_map = CategoryMap.from_json(self._meta["categories"])
@@ -138,6 +141,7 @@ class Index(
         exist_ok: bool = False,
         gallery: str = "auto",
         gallery_budget: int | None = None,
+        precision: str = "auto",
         **store_options: Any,
     ) -> Index:
         """Create an empty index at ``uri``.
@@ -151,12 +155,17 @@ class Index(
             exist_ok: return the existing index when it has the same ``dim`` instead of failing.
             gallery: ``"auto"``, ``"memory"`` or ``"store"``: where searches run (see the class).
             gallery_budget: bytes of vectors the gallery may take in memory (``"auto"``).
+            precision: ``"auto"``, ``"float32"``, ``"float16"`` or ``"int8"``: what the
+                in-memory gallery scores in; candidates are re-scored in float32, so results
+                are exact (see :mod:`vtrsearch.index.compact`; ``"auto"``: float32 up to 512 MiB
+                of vectors, float16 above).
             **store_options: options of the store, e.g. for Qdrant ``api_key``, ``timeout``
                 and the settings of :class:`~vtrsearch.stores.qdrant.QdrantSettings`
                 (``shards=6``, ``replicas=2``, ``quantization="int8"``, ...).
         """
         if int(dim) <= 0:
             raise ValueError(f"dim must be positive, got {dim}")
+        check_precision(precision)
         if encoder is not None:
             from ..encoders.space import canonical_spec, check_space
 
@@ -169,7 +178,13 @@ class Index(
             if _is_complete(existing):
                 if not exist_ok:
                     raise IndexExistsError(f"an index already exists at {uri}")
-                index = cls(store, existing, gallery=gallery, gallery_budget=gallery_budget)
+                index = cls(
+                    store,
+                    existing,
+                    gallery=gallery,
+                    gallery_budget=gallery_budget,
+                    precision=precision,
+                )
                 if index.dim != int(dim):
                     raise DimensionMismatchError(
                         f"index at {uri} has dim {index.dim}, asked for dim {dim}"
@@ -187,7 +202,7 @@ class Index(
             ):
                 store.create_table(name, schema, key, indexed=PAYLOAD_INDEXES[name])
             store.set_metadata(meta)  # one write, last: its presence marks a complete index
-        return cls(store, meta, gallery=gallery, gallery_budget=gallery_budget)
+        return cls(store, meta, gallery=gallery, gallery_budget=gallery_budget, precision=precision)
 
     @classmethod
     def open(
@@ -196,17 +211,21 @@ class Index(
         *,
         gallery: str = "auto",
         gallery_budget: int | None = None,
+        precision: str = "auto",
         **store_options: Any,
     ) -> Index:
         """Open an existing index (opening creates nothing).
 
-        ``gallery``/``gallery_budget`` and ``store_options`` as in :meth:`create`.
+        ``gallery``/``gallery_budget``, ``precision`` and ``store_options`` as in :meth:`create`.
+        The gallery is memory-mapped from a cache next to the index (built on first use,
+        rebuilt when the videos or segments change; see :mod:`vtrsearch.index.gallery_cache`).
 
         Raises:
             IndexNotFoundError: nothing is there (a local path that does not exist is an
                 error, not a new empty folder), or only a half-made index (a create that was
                 killed; ``Index.create(uri, ..., exist_ok=True)`` finishes it).
         """
+        check_precision(precision)
         if missing_local_index(uri) is not None:
             raise IndexNotFoundError(f"no vtrsearch index at {uri} (the path does not exist)")
         _refuse_legacy(uri)
@@ -228,7 +247,7 @@ class Index(
             raise IndexNotFoundError(
                 f"the index at {uri} is damaged: its videos or captions table is missing"
             )
-        return cls(store, meta, gallery=gallery, gallery_budget=gallery_budget)
+        return cls(store, meta, gallery=gallery, gallery_budget=gallery_budget, precision=precision)
 
     @property
     def uri(self) -> str:

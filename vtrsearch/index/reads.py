@@ -12,9 +12,10 @@ import pyarrow as pa
 from ..categories import Category, CategoryMap
 from ..filters import Filter
 from ..results import Video
+from ..stores.uri import cache_dir
 from .captions import caption_order_key, first_caption_per_video
 from .gallery import Gallery
-from .gallery_loader import load_gallery, table_versions
+from .gallery_loader import open_gallery, table_versions
 from .schema import CAPTIONS, VIDEOS, vectors_from_column
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class ReadsMixin:
     refresh_interval: float
     searches_on_store: bool
     _matrix: Gallery | None
+    _precision: str
     _matrix_version: Any
     _checked_at: float
     _first_caps: dict[str, str] | None
@@ -43,7 +45,8 @@ class ReadsMixin:
         version = table_versions(self.store)
         self._checked_at = now
         if self._matrix is None or version != self._matrix_version:
-            self._matrix = load_gallery(self.store, self.dim)
+            cache = cache_dir(self.store.uri)
+            self._matrix = open_gallery(self.store, self.dim, self._precision, cache, version)
             self._matrix_version = version
         return self._matrix
 
@@ -53,6 +56,14 @@ class ReadsMixin:
         Reloaded from the store when the videos table changed; treat it as read-only.
         """
         return self._get_matrix()
+
+    @property
+    def precision(self) -> str:
+        """What searches score in: ``float32``, ``float16`` or ``int8`` (candidates re-scored
+        in float32), or ``"store"`` when searches run on the store's engine."""
+        if self.searches_on_store:
+            return "store"
+        return self._get_matrix().precision
 
     def refresh(self) -> None:
         """Reload the in-memory matrix now if the store changed (no-op when searches run on

@@ -12,23 +12,31 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .compact import CompactVectors, rescored
 from .gallery import top_k_of_scores
+
+
+def _as_compact(vectors: np.ndarray | CompactVectors) -> CompactVectors:
+    return vectors if isinstance(vectors, CompactVectors) else CompactVectors(vectors)
 
 
 @dataclass
 class SegmentBlock:
     """Segment vectors and their columns, row-aligned, grouped by video row."""
 
-    vectors: np.ndarray  # (n, d) float32, C-contiguous, unit rows
+    vectors: np.ndarray  # (n, d) float32, unit rows (maybe a read-only memory map)
     video_row: np.ndarray  # (n,) int64, non-decreasing: the gallery row of each segment's video
     segment: np.ndarray  # (n,) int32: stored segment number
     start: np.ndarray  # (n,) float64 seconds
     end: np.ndarray  # (n,) float64 seconds
     n_videos: int
+    compact: CompactVectors | None = None  # the scoring matrix (default: ``vectors`` as is)
     group_start: np.ndarray = field(init=False)  # first segment row of each video with segments
     group_video: np.ndarray = field(init=False)  # the video row of each group
 
     def __post_init__(self) -> None:
+        if self.compact is None:
+            self.compact = CompactVectors(self.vectors)
         n = len(self.video_row)
         if n:
             change = np.flatnonzero(np.diff(self.video_row)) + 1
@@ -75,19 +83,28 @@ class SegmentBlock:
         return rows.start + int(np.argmax(self.vectors[rows] @ query))
 
     def pooled_max(
-        self, query: np.ndarray, video_rows: np.ndarray | None, video_vectors: np.ndarray
+        self,
+        query: np.ndarray,
+        video_rows: np.ndarray | None,
+        video_vectors: np.ndarray | CompactVectors,
+        approx: bool = False,
     ) -> np.ndarray:
         """MaxSim video scores: each video's best segment score (its pooled vector's score when
-        it has no segments), for ``video_rows`` (all videos when ``None``), in that order."""
+        it has no segments), for ``video_rows`` (all videos when ``None``), in that order.
+
+        ``approx=True`` scores on the compact matrices (see :mod:`.compact`), else in float32.
+        """
+        videos = _as_compact(video_vectors)
+        assert self.compact is not None
+        score = self.compact.scores if approx else self.compact.exact_scores
         n_rows = self.n_videos if video_rows is None else len(video_rows)
         selective = video_rows is not None and n_rows * 4 < self.n_videos
         if selective:
             seg_rows = np.flatnonzero(self._segment_mask(video_rows))
-            seg_scores = self.vectors[seg_rows] @ query
+            seg_scores = score(query, seg_rows)
             groups = self.video_row[seg_rows]
         else:
-            seg_rows = None
-            seg_scores = self.vectors @ query
+            seg_scores = score(query)
             groups = self.video_row
         out = np.full(self.n_videos, -np.inf, dtype=np.float32)
         if len(seg_scores):
@@ -96,20 +113,32 @@ class SegmentBlock:
         wanted = np.arange(self.n_videos) if video_rows is None else video_rows
         bare = wanted[~self._has[wanted]]
         if len(bare):
-            out[bare] = video_vectors[bare] @ query
+            out[bare] = (videos.scores if approx else videos.exact_scores)(query, bare)
         return out if video_rows is None else out[video_rows]
 
     def pooled_max_many(
-        self, queries: np.ndarray, video_rows: np.ndarray | None, video_vectors: np.ndarray
+        self,
+        queries: np.ndarray,
+        video_rows: np.ndarray | None,
+        video_vectors: np.ndarray | CompactVectors,
+        approx: bool = False,
     ) -> np.ndarray:
         """:meth:`pooled_max` for a (q, d) block of queries: a (q, n_rows) score matrix."""
+        videos = _as_compact(video_vectors)
+        assert self.compact is not None
         out = np.full((len(queries), self.n_videos), -np.inf, dtype=np.float32)
         if len(self):
-            block = queries @ self.vectors.T
+            if approx:
+                block = self.compact.scores_many(queries)
+            else:
+                block = queries @ self.vectors.T
             out[:, self.group_video] = np.maximum.reduceat(block, self.group_start, axis=1)
         bare = np.flatnonzero(~self._has)
         if len(bare):
-            out[:, bare] = queries @ video_vectors[bare].T
+            if approx:
+                out[:, bare] = videos.scores_many(queries, bare)
+            else:
+                out[:, bare] = queries @ videos.exact_rows(bare).T
         return out if video_rows is None else out[:, video_rows]
 
     # moments ---------------------------------------------------------------------------------
@@ -121,17 +150,31 @@ class SegmentBlock:
         Returns:
             (segment rows, scores), best first.
         """
+        assert self.compact is not None
+        compact = self.compact
         mask = self._segment_mask(video_rows)
         if mask is None:
             candidates = None
-            scores = self.vectors @ query
+            scores = compact.scores(query)
         else:
             candidates = np.flatnonzero(mask)
             if len(candidates) * 4 < len(self):
-                scores = self.vectors[candidates] @ query
+                scores = compact.scores(query, candidates)
             else:
-                scores = (self.vectors @ query)[candidates]
-        return _limited_top_k(scores, candidates, self.video_row, k, per_video)
+                scores = compact.scores(query)[candidates]
+        if compact.is_exact:
+            return _limited_top_k(scores, candidates, self.video_row, k, per_video)
+
+        def rows_of(cand: np.ndarray) -> np.ndarray:
+            return cand if candidates is None else candidates[cand]
+
+        def select(exact: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return _limited_top_k(exact, rows_of(cand), self.video_row, k, per_video)
+
+        def exact(cand: np.ndarray) -> np.ndarray:
+            return compact.exact_scores(query, rows_of(cand))
+
+        return rescored(scores, compact.bound(query), exact, select, k)
 
 
 def _limited_top_k(

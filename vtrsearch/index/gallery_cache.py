@@ -1,0 +1,348 @@
+"""The gallery cached on disk next to the index and memory-mapped.
+
+Building the gallery reads every vector of the store (a minute at 1M x 1024); reading it back
+from ``.npy`` files with ``np.load(mmap_mode="r")`` costs nothing until a page is touched, and
+every process searching the same index shares those pages. The cache lives in
+:func:`vtrsearch.stores.uri.cache_dir` (``<lance dir>/_vtrsearch_cache``, else
+``$VTRSEARCH_CACHE_DIR/<hash>``); a store without one (``:memory:``) gets an in-RAM gallery.
+
+Layout of the cache folder::
+
+    gallery-<precision>.json   the pointer: manifest of the current build and its folder
+    g-XXXXXXXX/                one build: exact.npy (float32), codes.npy + scales.npy
+                               (float16 / int8), category.npy, split_codes.npy, ids.arrow,
+                               seg_*.npy for segments, manifest.json
+    gallery.lock               serialises builders (a killed builder's lock is released)
+
+The manifest records the table versions (:func:`~.gallery_loader.table_versions`), dim,
+counts, precision, split names and, per file, its size and a hash of sampled 4 KiB blocks
+(header, 8 evenly spaced blocks, the tail). A reader checks the versions (a mismatch means
+writes since: rebuild) and every file's size and sampled hash (a truncated or overwritten file
+means rebuild, never wrong results; a flipped bit between sampled blocks is not detected:
+hashing 6 GB at every open would cost seconds).
+
+A build streams the store in batches (:meth:`~vtrsearch.stores.VectorStore.iter_batches`) into
+files of a fresh ``g-*`` folder, fsyncs them, then replaces the pointer (``os.replace``): a
+reader sees the old build or the new one, a build killed midway leaves the old one (its folder
+is removed by the next build), and two builders take turns under the lock (the second finds
+the first's build current and uses it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.lib.format import open_memmap
+
+from ..stores import VectorStore
+from .compact import CompactVectors, encode
+from .gallery import Gallery
+from .schema import SEGMENTS, VIDEOS, vectors_from_column
+from .segment_block import SegmentBlock
+
+FORMAT = 1
+BATCH = 8192
+_SAMPLE = 4096
+logger = logging.getLogger(__name__)
+#: Builds done by this process (tests assert a current cache is reused, not rebuilt).
+builds = 0
+
+
+class _Changed(Exception):
+    """The table changed size while it was being copied: copy again."""
+
+
+def _versions_key(versions: Any) -> str:
+    return json.dumps(versions, default=str, sort_keys=True)
+
+
+def _pointer(cache: Path, precision: str) -> Path:
+    return cache / f"gallery-{precision}.json"
+
+
+def _sample_hash(path: Path) -> str:
+    size = path.stat().st_size
+    digest = hashlib.blake2b(str(size).encode(), digest_size=16)
+    offsets = sorted({min(size, i * size // 8) for i in range(8)} | {max(0, size - _SAMPLE)})
+    with path.open("rb") as f:
+        for offset in offsets:
+            f.seek(offset)
+            digest.update(f.read(_SAMPLE))
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# reading --------------------------------------------------------------------------------------
+def _read_manifest(cache: Path, precision: str) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads(_pointer(cache, precision).read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
+
+
+def _load(cache: Path, manifest: dict[str, Any]) -> Gallery | None:
+    """The gallery of a build whose files all check out, else ``None``."""
+    folder = cache / str(manifest.get("folder", ""))
+    try:
+        for name, (size, digest) in manifest["files"].items():
+            path = folder / name
+            if path.stat().st_size != size or _sample_hash(path) != digest:
+                logger.warning("gallery cache file %s is damaged; rebuilding", path)
+                return None
+        return _open_build(folder, manifest)
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowInvalid) as exc:
+        logger.warning("gallery cache in %s is unreadable (%s); rebuilding", folder, exc)
+        return None
+
+
+def _open_build(folder: Path, manifest: dict[str, Any]) -> Gallery:
+    def arr(name: str) -> np.ndarray:
+        return np.load(folder / name, mmap_mode="r", allow_pickle=False)
+
+    precision, rows, dim = manifest["precision"], int(manifest["rows"]), int(manifest["dim"])
+    exact = arr("exact.npy")
+    if exact.shape != (rows, dim):
+        raise ValueError(f"exact.npy holds {exact.shape}, the manifest says {(rows, dim)}")
+    codes = None if precision == "float32" else arr("codes.npy")
+    scales = arr("scales.npy") if precision == "int8" else None
+    ids = pa.ipc.open_file(pa.memory_map(str(folder / "ids.arrow"))).read_all().column(0)
+    if len(ids) != rows:
+        raise ValueError(f"ids.arrow holds {len(ids)} ids, the manifest says {rows}")
+    gallery = Gallery(
+        ids=ids,
+        vectors=exact,
+        category=arr("category.npy"),
+        compact=CompactVectors(exact, precision, codes, scales),
+        split_codes=arr("split_codes.npy"),
+        split_names=list(manifest["split_names"]),
+    )
+    if manifest.get("segments") is not None:
+        seg_exact = arr("seg_exact.npy")
+        gallery.segments = SegmentBlock(
+            vectors=seg_exact,
+            video_row=arr("seg_video_row.npy"),
+            segment=arr("seg_segment.npy"),
+            start=arr("seg_start.npy"),
+            end=arr("seg_end.npy"),
+            n_videos=rows,
+            compact=CompactVectors(
+                seg_exact,
+                precision,
+                None if precision == "float32" else arr("seg_codes.npy"),
+                arr("seg_scales.npy") if precision == "int8" else None,
+            ),
+        )
+    return gallery
+
+
+def load_cached(
+    store: VectorStore, dim: int, precision: str, cache: Path, versions: Any
+) -> Gallery:
+    """The gallery from the cache when it is current, else rebuilt into the cache first."""
+    key = _versions_key(versions)
+    manifest = _read_manifest(cache, precision)
+    if manifest is not None and manifest.get("versions") == key and manifest.get("dim") == dim:
+        gallery = _load(cache, manifest)
+        if gallery is not None:
+            return gallery
+    from filelock import FileLock
+
+    cache.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(cache / "gallery.lock")):
+        manifest = _read_manifest(cache, precision)  # another process may have just built it
+        if manifest is not None and manifest.get("versions") == key and manifest.get("dim") == dim:
+            gallery = _load(cache, manifest)
+            if gallery is not None:
+                return gallery
+        for _attempt in range(3):
+            try:
+                manifest = _build(store, dim, precision, cache, key)
+                break
+            except _Changed:
+                continue
+        else:
+            raise _Changed("the videos table kept changing while the gallery was cached")
+        _remove_stale(cache)
+    gallery = _load(cache, manifest)
+    if gallery is None:  # pragma: no cover - just written and checked
+        raise OSError(f"the gallery cache just written in {cache} does not read back")
+    return gallery
+
+
+# building -------------------------------------------------------------------------------------
+def _build(store: VectorStore, dim: int, precision: str, cache: Path, key: str) -> dict[str, Any]:
+    global builds
+    builds += 1
+    folder = Path(tempfile.mkdtemp(prefix="g-", dir=cache))
+    try:
+        n, split_names = _write_videos(store, dim, precision, folder)
+        n_segments = None
+        if store.has_table(SEGMENTS):
+            ids = pa.ipc.open_file(pa.memory_map(str(folder / "ids.arrow"))).read_all()
+            n_segments = _write_segments(store, dim, precision, folder, ids.column(0))
+        files = {}
+        for path in sorted(folder.iterdir()):
+            _fsync(path)
+            files[path.name] = [path.stat().st_size, _sample_hash(path)]
+        manifest = {
+            "format": FORMAT,
+            "folder": folder.name,
+            "versions": key,
+            "dim": dim,
+            "rows": n,
+            "segments": n_segments,
+            "precision": precision,
+            "split_names": split_names,
+            "files": files,
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        _fsync(folder)
+        pointer = _pointer(cache, precision)
+        tmp = pointer.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(manifest))
+        _fsync(tmp)
+        os.replace(tmp, pointer)
+        _fsync(cache)
+        return manifest
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _write_videos(
+    store: VectorStore, dim: int, precision: str, folder: Path
+) -> tuple[int, list[str]]:
+    n = store.count(VIDEOS)
+    exact = open_memmap(folder / "exact.npy", mode="w+", dtype=np.float32, shape=(n, dim))
+    codes = scales = None
+    if precision != "float32":
+        dtype = np.float16 if precision == "float16" else np.int8
+        codes = open_memmap(folder / "codes.npy", mode="w+", dtype=dtype, shape=(n, dim))
+    if precision == "int8":
+        scales = open_memmap(folder / "scales.npy", mode="w+", dtype=np.float32, shape=(n,))
+    category = open_memmap(folder / "category.npy", mode="w+", dtype=np.int32, shape=(n,))
+    split_codes = open_memmap(folder / "split_codes.npy", mode="w+", dtype=np.int32, shape=(n,))
+    names: dict[str, int] = {}
+    schema = pa.schema([("video_id", pa.string())])
+    i = 0
+    with pa.OSFile(str(folder / "ids.arrow"), "wb") as sink, pa.ipc.new_file(sink, schema) as w:
+        columns = ["video_id", "category", "split", "vector"]
+        for batch in store.iter_batches(VIDEOS, columns=columns, batch_size=BATCH):
+            j = i + batch.num_rows
+            if j > n:
+                raise _Changed
+            block = vectors_from_column(batch["vector"], dim)
+            exact[i:j] = block
+            c, s = encode(block, precision)
+            if codes is not None:
+                codes[i:j] = c
+            if scales is not None:
+                scales[i:j] = s
+            category[i:j] = batch["category"].to_numpy(zero_copy_only=False)
+            splits = [v or "" for v in batch["split"].to_pylist()]
+            split_codes[i:j] = [names.setdefault(v, len(names)) for v in splits]
+            w.write_table(pa.table({"video_id": batch["video_id"].cast(pa.string())}))
+            i = j
+    if i != n:
+        raise _Changed
+    for arr in (exact, codes, scales, category, split_codes):
+        if arr is not None:
+            arr.flush()
+    del exact, codes, scales, category, split_codes
+    return n, list(names)
+
+
+def _write_segments(
+    store: VectorStore, dim: int, precision: str, folder: Path, video_ids: pa.ChunkedArray
+) -> int:
+    """Segments sorted by video row, then start (orphans dropped), streamed through a raw file."""
+    n = store.count(SEGMENTS)
+    raw_path = folder / "seg_raw.npy"
+    raw = open_memmap(raw_path, mode="w+", dtype=np.float32, shape=(n, dim))
+    ids = video_ids.combine_chunks()
+    video_row, segment, start, end = [], [], [], []
+    i = 0
+    columns = ["video_id", "segment", "start", "end", "vector"]
+    for batch in store.iter_batches(SEGMENTS, columns=columns, batch_size=BATCH):
+        j = i + batch.num_rows
+        if j > n:
+            raise _Changed
+        raw[i:j] = vectors_from_column(batch["vector"], dim)
+        found = pc.index_in(batch["video_id"], value_set=ids).fill_null(-1)
+        video_row.append(found.to_numpy(zero_copy_only=False).astype(np.int64))
+        segment.append(batch["segment"].to_numpy(zero_copy_only=False).astype(np.int32))
+        start.append(batch["start"].to_numpy(zero_copy_only=False).astype(np.float64))
+        end.append(batch["end"].to_numpy(zero_copy_only=False).astype(np.float64))
+        i = j
+    if i != n:
+        raise _Changed
+    vrow = np.concatenate(video_row) if video_row else np.zeros(0, np.int64)
+    keep = np.flatnonzero(vrow >= 0)
+    st = np.concatenate(start) if start else np.zeros(0)
+    order = keep[np.lexsort((st[keep], vrow[keep]))]
+    m = len(order)
+    exact = open_memmap(folder / "seg_exact.npy", mode="w+", dtype=np.float32, shape=(m, dim))
+    codes = scales = None
+    if precision != "float32":
+        dtype = np.float16 if precision == "float16" else np.int8
+        codes = open_memmap(folder / "seg_codes.npy", mode="w+", dtype=dtype, shape=(m, dim))
+    if precision == "int8":
+        scales = open_memmap(folder / "seg_scales.npy", mode="w+", dtype=np.float32, shape=(m,))
+    for a in range(0, m, BATCH):
+        block = np.asarray(raw[order[a : a + BATCH]])
+        exact[a : a + len(block)] = block
+        c, s = encode(block, precision)
+        if codes is not None:
+            codes[a : a + len(block)] = c
+        if scales is not None:
+            scales[a : a + len(block)] = s
+    for name, values in (
+        ("seg_video_row", vrow[order]),
+        ("seg_segment", (np.concatenate(segment) if segment else np.zeros(0, np.int32))[order]),
+        ("seg_start", st[order]),
+        ("seg_end", (np.concatenate(end) if end else np.zeros(0))[order]),
+    ):
+        np.save(folder / f"{name}.npy", values)
+    for arr in (exact, codes, scales):
+        if arr is not None:
+            arr.flush()
+    del raw, exact, codes, scales
+    raw_path.unlink()
+    return m
+
+
+def _remove_stale(cache: Path) -> None:
+    """Remove build folders no pointer names (old builds, builds killed midway).
+
+    Called under the build lock, so no build is in progress; a process still searching an
+    old build keeps its memory maps (POSIX keeps unlinked files alive while mapped).
+    """
+    current = set()
+    for pointer in cache.glob("gallery-*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            current.add(json.loads(pointer.read_text()).get("folder"))
+    for folder in cache.glob("g-*"):
+        if folder.is_dir() and folder.name not in current:
+            shutil.rmtree(folder, ignore_errors=True)
+    for tmp in cache.glob("gallery-*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
