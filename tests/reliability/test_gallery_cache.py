@@ -1,0 +1,198 @@
+"""The memory-mapped gallery cache: reused when current, rebuilt when stale or damaged, and
+never left half-written by a killed build (LanceDB folder and ``qdrant+local``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vtrsearch import Index
+from vtrsearch.index import gallery_cache
+from vtrsearch.stores.uri import cache_dir
+
+DIM = 16
+N = 400
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def vectors(n: int = N, seed: int = 0) -> np.ndarray:
+    return unit(np.random.default_rng(seed).normal(size=(n, DIM)))
+
+
+def make_index(uri: str) -> str:
+    index = Index.create(uri, dim=DIM, categories=["a", "b"])
+    index.add_videos([f"v{i}" for i in range(N)], vectors(), categories=[i % 2 for i in range(N)])
+    index.add_segments(["v0", "v0", "v3"], [0.0, 1.0, 0.0], [1.0, 2.0, 1.0], vectors(3, seed=5))
+    return uri
+
+
+@pytest.fixture(params=["lance", "qdrant-local"])
+def uri(request, tmp_path) -> str:
+    if request.param == "lance":
+        return make_index(str(tmp_path / "idx"))
+    return make_index(f"qdrant+local://{tmp_path}/q")
+
+
+@pytest.fixture
+def lance_uri(tmp_path) -> str:
+    """A LanceDB index (the embedded Qdrant engine allows one process per index)."""
+    return make_index(str(tmp_path / "idx"))
+
+
+def top_ids(index: Index, q: np.ndarray, k: int = 10) -> list[str]:
+    return [h.video_id for h in index.search(q, k=k)]
+
+
+def want_ids(x: np.ndarray, q: np.ndarray, k: int = 10) -> list[str]:
+    order = np.lexsort((np.arange(len(x)), -(x @ q)))[:k]
+    return [f"v{i}" for i in order]
+
+
+def build_folders(uri: str) -> list[Path]:
+    return sorted(p for p in cache_dir(uri).glob("g-*") if p.is_dir())
+
+
+@pytest.mark.parametrize("precision", ["float32", "float16", "int8"])
+def test_current_cache_is_reused_not_rebuilt(uri, precision):
+    q = vectors(1, seed=9)[0]
+    first = Index.open(uri, precision=precision)
+    assert top_ids(first, q) == want_ids(vectors(), q)
+    folders = build_folders(uri)
+    assert len(folders) == 1 and (folders[0] / "exact.npy").exists()
+    mtimes = {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()}
+    builds = gallery_cache.builds
+    again = Index.open(uri, precision=precision)
+    assert top_ids(again, q) == want_ids(vectors(), q)
+    assert gallery_cache.builds == builds  # nothing was rebuilt
+    assert {p.name: p.stat().st_mtime_ns for p in folders[0].iterdir()} == mtimes
+    gallery = again.gallery()
+    assert isinstance(gallery.vectors, np.memmap)  # memory-mapped, not read into RAM
+    assert gallery.precision == precision
+    assert again.has_segments() and len(gallery.segments) == 3
+
+
+def test_write_from_another_handle_shows_within_refresh_interval(uri):
+    reader = Index.open(uri, precision="float16")
+    q = vectors(1, seed=11)[0]
+    assert "new" not in top_ids(reader, q)
+    builds = gallery_cache.builds
+    Index.open(uri).add_videos(["new"], q[None, :], categories=[0])
+    time.sleep(reader.refresh_interval + 0.05)
+    assert top_ids(reader, q)[0] == "new"
+    assert gallery_cache.builds == builds + 1
+    assert len(build_folders(uri)) == 1  # the old build was removed
+
+
+@pytest.mark.parametrize("damage", ["truncate", "overwrite", "delete", "manifest"])
+def test_damaged_cache_is_detected_and_rebuilt(uri, damage):
+    q = vectors(1, seed=13)[0]
+    Index.open(uri, precision="float16").search(q)
+    (folder,) = build_folders(uri)
+    codes = folder / "codes.npy"
+    if damage == "truncate":
+        os.truncate(codes, codes.stat().st_size // 2)
+    elif damage == "overwrite":  # zero the vector data: wrong scores if it were used
+        with codes.open("r+b") as f:
+            f.seek(128)
+            f.write(b"\0" * (codes.stat().st_size - 128))
+    elif damage == "delete":
+        (folder / "ids.arrow").unlink()
+    else:
+        (cache_dir(uri) / "gallery-float16.json").write_text("{not json")
+    builds = gallery_cache.builds
+    index = Index.open(uri, precision="float16")
+    assert top_ids(index, q) == want_ids(vectors(), q)
+    assert gallery_cache.builds == builds + 1
+
+
+def test_leftover_build_folder_and_pointer_temp_do_not_disturb(uri):
+    q = vectors(1, seed=17)[0]
+    cache = cache_dir(uri)
+    cache.mkdir(parents=True, exist_ok=True)
+    junk = cache / "g-killed123"
+    junk.mkdir()
+    (junk / "exact.npy").write_bytes(b"\x93NUMPY half")
+    (cache / "gallery-float16.999.tmp").write_text('{"half": ')
+    index = Index.open(uri, precision="float16")
+    assert top_ids(index, q) == want_ids(vectors(), q)
+    assert not junk.exists() and not (cache / "gallery-float16.999.tmp").exists()
+
+
+KILLED_BUILD = textwrap.dedent(
+    """
+    import sys, time
+    from vtrsearch import Index
+    from vtrsearch.index import gallery_cache
+
+    gallery_cache.BATCH = 50
+    real = gallery_cache.encode
+    calls = []
+
+    def slow_encode(block, precision):
+        calls.append(1)
+        if len(calls) == 3:  # mid-write: some batches are in the files, most are not
+            print("writing", flush=True)
+            time.sleep(60)
+        return real(block, precision)
+
+    gallery_cache.encode = slow_encode
+    Index.open(sys.argv[1], precision="float16").search([1.0] + [0.0] * 15)
+    """
+)
+
+
+def test_build_killed_midway_leaves_a_working_index(lance_uri, tmp_path):
+    uri = lance_uri
+    q = vectors(1, seed=19)[0]
+    reader = Index.open(uri, precision="float16")
+    assert top_ids(reader, q) == want_ids(vectors(), q)  # a current build exists
+    old = build_folders(uri)
+    Index.open(uri).add_videos(["late"], q[None, :], categories=[1])  # makes it stale
+    script = tmp_path / "build.py"
+    script.write_text(KILLED_BUILD)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), uri], stdout=subprocess.PIPE, env=os.environ.copy()
+    )
+    try:
+        assert proc.stdout.readline().strip() == b"writing"
+        assert len(build_folders(uri)) == 2  # the old build and the half-written one
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    pointer = json.loads((cache_dir(uri) / "gallery-float16.json").read_text())
+    assert pointer["folder"] == old[0].name  # the pointer still names the complete old build
+    index = Index.open(uri, precision="float16")  # the killed builder's lock was released
+    assert top_ids(index, q)[0] == "late"
+    assert len(build_folders(uri)) == 1
+
+
+def test_precisions_keep_separate_builds(uri):
+    q = vectors(1, seed=23)[0]
+    for precision in ("float16", "int8", "float32"):
+        assert top_ids(Index.open(uri, precision=precision), q) == want_ids(vectors(), q)
+    names = sorted(p.name for p in cache_dir(uri).glob("gallery-*.json"))
+    assert names == ["gallery-float16.json", "gallery-float32.json", "gallery-int8.json"]
+    assert len(build_folders(uri)) == 3
+
+
+def test_unwritable_cache_falls_back_to_ram(tmp_path, monkeypatch):
+    uri = str(tmp_path / "idx")
+    index = Index.create(uri, dim=DIM)
+    index.add_videos([f"v{i}" for i in range(N)], vectors(), categories=[0] * N)
+    (tmp_path / "idx" / "_vtrsearch_cache").write_text("a file where the cache folder goes")
+    q = vectors(1, seed=29)[0]
+    reopened = Index.open(uri, precision="int8")
+    assert top_ids(reopened, q) == want_ids(vectors(), q)
+    assert not isinstance(reopened.gallery().vectors, np.memmap)
