@@ -43,6 +43,11 @@ def test_ingest_info_search(synthetic_root, tmp_path, capsys):
     assert main(["info", index]) == 0
     out = capsys.readouterr().out
     assert "videos:         120" in out and "feature model:  synthetic" in out
+    assert "precision:      float32 (auto: float32 up to 512 MiB" in out
+    assert "memory-mapped cache" in out
+    assert main(["info", index, "--precision", "int8"]) == 0
+    out = capsys.readouterr().out
+    assert "precision:      int8 (asked; top candidates re-scored in float32" in out
     assert (
         main(
             [

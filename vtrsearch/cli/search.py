@@ -6,9 +6,13 @@ Only ``argparse`` is imported here; the handlers open the index when they run.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from .args import positive_int
 from .errors import CommandError
+
+if TYPE_CHECKING:
+    from ..index.index import Index
 
 
 def _add_filter_args(p: argparse.ArgumentParser) -> None:
@@ -36,6 +40,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Register the ``info`` and ``search`` commands on ``sub``."""
     p = sub.add_parser("info", help="describe an index")
     p.add_argument("index", help="index path or URI")
+    p.add_argument(
+        "--precision",
+        choices=["auto", "float32", "float16", "int8"],
+        default="auto",
+        help="precision of the in-memory gallery to describe (default: auto)",
+    )
 
     p = sub.add_parser("search", help="search an index")
     p.add_argument("index", help="index path or URI")
@@ -63,12 +73,24 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_filter_args(p)
 
 
+def _precision_line(index: Index, asked: str) -> str:
+    """What searches score in, and where the gallery lives (for ``info``)."""
+    precision = index.precision
+    if precision == "store":
+        return "n/a (searches run on the store's engine)"
+    how = "asked" if asked != "auto" else "auto: float32 up to 512 MiB of vectors, float16 above"
+    if precision != "float32":
+        how += "; top candidates re-scored in float32, results exact"
+    mapped = hasattr(index.gallery().vectors, "filename")  # a numpy memory map
+    return f"{precision} ({how}; {'memory-mapped cache' if mapped else 'in RAM'})"
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """``vtrsearch info``: the index's store, counts, models, splits and categories."""
     from ..index.index import Index
     from ..tables import format_table, plain
 
-    index = Index.open(args.index)
+    index = Index.open(args.index, precision=args.precision)
     storage = index.storage()
     settings = ", ".join(
         f"{k}={str(v).lower() if isinstance(v, bool) else v}"
@@ -81,6 +103,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"videos:         {len(index)}",
         f"captions:       {index.store.count('captions')}",
         f"dim:            {index.dim}",
+        f"precision:      {_precision_line(index, args.precision)}",
         f"feature model:  {index.feature_model or 'unknown'}",
         f"query encoder:  {index.encoder_spec or 'none (vector queries only)'}",
         "splits:         " + ", ".join(f"{k or '(none)'}={v}" for k, v in index.splits().items()),
