@@ -196,3 +196,53 @@ def test_unwritable_cache_falls_back_to_ram(tmp_path, monkeypatch):
     reopened = Index.open(uri, precision="int8")
     assert top_ids(reopened, q) == want_ids(vectors(), q)
     assert not isinstance(reopened.gallery().vectors, np.memmap)
+
+
+def test_open_turns_no_ids_into_python_strings(lance_uri):
+    """Opening and searching a cached gallery reads ids from Arrow one hit at a time."""
+    q = vectors(1, seed=31)[0]
+    Index.open(lance_uri, precision="float16").search(q)  # builds the cache
+    index = Index.open(lance_uri, precision="float16")
+    assert [h.video_id for h in index.search(q, k=5)] == want_ids(vectors(), q, 5)
+    gallery = index.gallery()
+    assert not isinstance(gallery._ids, np.ndarray) and gallery._row is None
+    assert gallery._split is None  # split names stay codes until someone asks
+    assert "v7" in index and gallery._row is not None  # the id -> row map, on first use
+    assert gallery.ids[7] == "v7" and gallery.split[7] == ""
+
+
+CONCURRENT_BUILD = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from vtrsearch import Index
+    from vtrsearch.index import gallery_cache
+
+    gallery_cache.BATCH = 40  # many small batches: the two builds overlap in time
+    q = np.array([float(x) for x in sys.argv[2].split(",")], dtype=np.float32)
+    hits = Index.open(sys.argv[1], precision="int8").search(q, k=10)
+    print(" ".join(h.video_id for h in hits), gallery_cache.builds)
+    """
+)
+
+
+def test_two_processes_building_at_once(lance_uri, tmp_path):
+    q = vectors(1, seed=37)[0]
+    script = tmp_path / "build.py"
+    script.write_text(CONCURRENT_BUILD)
+    arg = ",".join(repr(float(v)) for v in q)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), lance_uri, arg], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    for out in outs:
+        assert out[:-1] == want_ids(vectors(), q)
+    assert sorted(int(out[-1]) for out in outs) == [0, 1]  # one builds, the other waits and reuses
+    assert len(build_folders(lance_uri)) == 1
+    builds = gallery_cache.builds
+    assert top_ids(Index.open(lance_uri, precision="int8"), q) == want_ids(vectors(), q)
+    assert gallery_cache.builds == builds

@@ -64,6 +64,14 @@ class Gallery:
             self._ids = np.array(self._ids.to_pylist(), dtype=object)
         return self._ids
 
+    def id_at(self, row: int) -> str:
+        """The id of one row, without turning every id into a Python string."""
+        if isinstance(self._ids, np.ndarray):
+            return str(self._ids[row])
+        if isinstance(self._ids, pa.ChunkedArray):
+            self._ids = self._ids.combine_chunks()
+        return str(self._ids[int(row)].as_py())
+
     @property
     def split(self) -> np.ndarray:
         """Split of each row, an object array of str ("" for none; built on first use)."""

@@ -309,7 +309,7 @@ class MomentsMixin:
             out.append(
                 Moment(
                     rank=i + 1,
-                    video_id=str(m.ids[v]),
+                    video_id=m.id_at(v),
                     segment=int(block.segment[r]),
                     start=float(block.start[r]),
                     end=float(block.end[r]),

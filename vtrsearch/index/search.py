@@ -76,7 +76,7 @@ class SearchMixin:
             hits.append(
                 Hit(
                     rank=i + 1,
-                    video_id=str(m.ids[r]),
+                    video_id=m.id_at(r),
                     score=float(s),
                     category=int(m.category[r]),
                     category_name=cmap.name(int(m.category[r])),
