@@ -31,10 +31,12 @@ def vectors(n: int = N, seed: int = 0) -> np.ndarray:
     return unit(np.random.default_rng(seed).normal(size=(n, DIM)))
 
 
-def make_index(uri: str) -> str:
+def make_index(uri: str, x: np.ndarray | None = None) -> str:
     index = Index.create(uri, dim=DIM, categories=["a", "b"])
-    index.add_videos([f"v{i}" for i in range(N)], vectors(), categories=[i % 2 for i in range(N)])
+    x = vectors() if x is None else x
+    index.add_videos([f"v{i}" for i in range(N)], x, categories=[i % 2 for i in range(N)])
     index.add_segments(["v0", "v0", "v3"], [0.0, 1.0, 0.0], [1.0, 2.0, 1.0], vectors(3, seed=5))
+    index.store.close()
     return uri
 
 
@@ -246,3 +248,19 @@ def test_two_processes_building_at_once(lance_uri, tmp_path):
     builds = gallery_cache.builds
     assert top_ids(Index.open(lance_uri, precision="int8"), q) == want_ids(vectors(), q)
     assert gallery_cache.builds == builds
+
+
+def test_recreated_index_does_not_reuse_the_old_cache(tmp_path):
+    """An index re-created where its cache survived (the LanceDB tables removed, the cache
+    folder kept) restarts its table versions: the old cache must not answer for it."""
+    import shutil
+
+    uri = str(tmp_path / "idx")
+    make_index(uri)
+    q = vectors(1, seed=41)[0]
+    assert top_ids(Index.open(uri, precision="float16"), q) == want_ids(vectors(), q)
+    for table in (tmp_path / "idx").glob("*.lance"):
+        shutil.rmtree(table)
+    time.sleep(1.1)  # creation times have one-second resolution
+    make_index(uri, vectors(seed=43))  # same ids, counts and versions; other vectors
+    assert top_ids(Index.open(uri, precision="float16"), q) == want_ids(vectors(seed=43), q)

@@ -14,12 +14,13 @@ Layout of the cache folder::
                                seg_*.npy for segments, manifest.json
     gallery.lock               serialises builders (a killed builder's lock is released)
 
-The manifest records the table versions (:func:`~.gallery_loader.table_versions`), dim,
+The manifest records the table versions (:func:`~.gallery_loader.table_versions`) with the
+index's creation time (a deleted and re-created index restarts its versions), dim,
 counts, precision, split names and, per file, its size and a hash of sampled 4 KiB blocks
-(header, 8 evenly spaced blocks, the tail). A reader checks the versions (a mismatch means
-writes since: rebuild) and every file's size and sampled hash (a truncated or overwritten file
-means rebuild, never wrong results; a flipped bit between sampled blocks is not detected:
-hashing 6 GB at every open would cost seconds).
+(header, 8 evenly spaced blocks, the tail). A reader checks the versions and the row count
+(a mismatch means writes since: rebuild) and every file's size and sampled hash (a truncated
+or overwritten file means rebuild, never wrong results; a flipped bit between sampled blocks
+is not detected: hashing 6 GB at every open would cost seconds).
 
 A build streams the store in batches (:meth:`~vtrsearch.stores.VectorStore.iter_batches`) into
 files of a fresh ``g-*`` folder, fsyncs them, then replaces the pointer (``os.replace``): a
@@ -159,8 +160,17 @@ def load_cached(
 ) -> Gallery:
     """The gallery from the cache when it is current, else rebuilt into the cache first."""
     key = _versions_key(versions)
+
+    def current(manifest: dict[str, Any] | None) -> bool:
+        return (
+            manifest is not None
+            and manifest.get("versions") == key
+            and manifest.get("dim") == dim
+            and manifest.get("rows") == store.count(VIDEOS)
+        )
+
     manifest = _read_manifest(cache, precision)
-    if manifest is not None and manifest.get("versions") == key and manifest.get("dim") == dim:
+    if current(manifest):
         gallery = _load(cache, manifest)
         if gallery is not None:
             return gallery
@@ -169,7 +179,7 @@ def load_cached(
     cache.mkdir(parents=True, exist_ok=True)
     with FileLock(str(cache / "gallery.lock")):
         manifest = _read_manifest(cache, precision)  # another process may have just built it
-        if manifest is not None and manifest.get("versions") == key and manifest.get("dim") == dim:
+        if current(manifest):
             gallery = _load(cache, manifest)
             if gallery is not None:
                 return gallery

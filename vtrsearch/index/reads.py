@@ -32,6 +32,7 @@ class ReadsMixin:
     searches_on_store: bool
     _matrix: Gallery | None
     _precision: str
+    _meta: dict[str, Any]
     _matrix_version: Any
     _checked_at: float
     _first_caps: dict[str, str] | None
@@ -46,7 +47,9 @@ class ReadsMixin:
         self._checked_at = now
         if self._matrix is None or version != self._matrix_version:
             cache = cache_dir(self.store.uri)
-            self._matrix = open_gallery(self.store, self.dim, self._precision, cache, version)
+            # the creation time tells a re-created index (versions restart) from the old one
+            key = [version, self._meta.get("created")]
+            self._matrix = open_gallery(self.store, self.dim, self._precision, cache, key)
             self._matrix_version = version
         return self._matrix
 
