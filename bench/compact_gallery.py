@@ -8,8 +8,8 @@ folder by default), then for each precision:
 
 * ``build s``: building the memory-mapped gallery cache from the store (first open);
 * in a fresh process (so RSS is this precision's alone), with the cache current:
-  ``import s`` (``import vtrsearch``, lancedb included), ``open s`` (``Index.open`` + gallery
-  ready), ``first q s`` (the first query, which for
+  ``import s`` (``import vtrsearch`` and ``lancedb``, which the first open would import),
+  ``open s`` (``Index.open`` + gallery ready), ``first q s`` (the first query, which for
   float16 imports torch), ``p50/p99 ms`` of exact top-``k`` searches (unfiltered),
   ``filt p50`` (categories keeping ~15%), ``RSS MB`` (VmRSS, and its anonymous / file-backed
   parts: the memory-mapped pages count as file-backed), ``passes`` (mean re-scoring passes
@@ -51,6 +51,8 @@ def child(uri: str, precision: str, n_queries: int, k: int, dim: int) -> None:
 
     queries = ClipLike(dim=dim).queries(n_queries)
     t0 = time.perf_counter()
+    import lancedb  # noqa: F401  (imported by the first open; seconds on a loaded machine)
+
     from vtrsearch import Index
     from vtrsearch.index import gallery as gallery_module
 

@@ -83,6 +83,11 @@ def test_current_cache_is_reused_not_rebuilt(uri, precision):
     assert isinstance(gallery.vectors, np.memmap)  # memory-mapped, not read into RAM
     assert gallery.precision == precision
     assert again.has_segments() and len(gallery.segments) == 3
+    videos = np.array([3, 0, N - 1, 3])  # read with pread for compact precisions
+    rows = np.array([gallery.row(f"v{i}") for i in videos])  # (Qdrant: point-id order)
+    assert (gallery.compact._fd is not None) == (precision != "float32")
+    assert np.array_equal(gallery.exact_rows(rows), vectors()[videos])
+    assert np.array_equal(gallery.exact_rows(rows), np.asarray(gallery.vectors)[rows])
 
 
 def test_write_from_another_handle_shows_within_refresh_interval(uri):

@@ -35,6 +35,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import mmap
 import os
 import shutil
 import tempfile
@@ -120,7 +121,7 @@ def _open_build(folder: Path, manifest: dict[str, Any]) -> Gallery:
         return np.load(folder / name, mmap_mode="r", allow_pickle=False)
 
     precision, rows, dim = manifest["precision"], int(manifest["rows"]), int(manifest["dim"])
-    exact = arr("exact.npy")
+    exact = _random_access(arr("exact.npy"))
     if exact.shape != (rows, dim):
         raise ValueError(f"exact.npy holds {exact.shape}, the manifest says {(rows, dim)}")
     codes = None if precision == "float32" else arr("codes.npy")
@@ -132,12 +133,14 @@ def _open_build(folder: Path, manifest: dict[str, Any]) -> Gallery:
         ids=ids,
         vectors=exact,
         category=arr("category.npy"),
-        compact=CompactVectors(exact, precision, codes, scales),
+        compact=CompactVectors(
+            exact, precision, codes, scales, (str(folder / "exact.npy"), exact.offset)
+        ),
         split_codes=arr("split_codes.npy"),
         split_names=list(manifest["split_names"]),
     )
     if manifest.get("segments") is not None:
-        seg_exact = arr("seg_exact.npy")
+        seg_exact = _random_access(arr("seg_exact.npy"))
         gallery.segments = SegmentBlock(
             vectors=seg_exact,
             video_row=arr("seg_video_row.npy"),
@@ -150,9 +153,24 @@ def _open_build(folder: Path, manifest: dict[str, Any]) -> Gallery:
                 precision,
                 None if precision == "float32" else arr("seg_codes.npy"),
                 arr("seg_scales.npy") if precision == "int8" else None,
+                (str(folder / "seg_exact.npy"), seg_exact.offset),
             ),
         )
     return gallery
+
+
+def _random_access(array: np.ndarray) -> np.ndarray:
+    """Tell the kernel not to read ahead around the pages of ``array`` (a memory map).
+
+    Only candidate rows of the float32 copy are read; with the default read-ahead each row
+    would pull in ~128 KiB of its neighbours, and the resident memory would creep up to the
+    whole float32 file (measured: +13-58 MB per query at 200k x 1024).
+    """
+    handle = getattr(array, "_mmap", None)
+    if handle is not None and hasattr(mmap, "MADV_RANDOM"):
+        with contextlib.suppress(OSError, ValueError):
+            handle.madvise(mmap.MADV_RANDOM)
+    return array
 
 
 def load_cached(
