@@ -23,15 +23,19 @@ have.
 * ``int8``: symmetric, one scale per vector, ``scale = max|x| / 127`` (per vector rather than
   per dimension so that one outlier dimension of one video cannot coarsen every other video,
   and so a row is encoded alone when streaming the store). The element error is at most
-  ``scale / 2``, so ``b = max(scale) / 2 * ||q||_1`` (plus float32 rounding).
+  ``scale / 2``, so ``b = max(scale) / 2 * ||q||_1`` (plus float32 rounding): about 0.02 for
+  1024-d CLIP-like rows, so int8 often widens once or twice (cheap: the compact scan is not
+  repeated, only more candidate rows are read).
 
 ``precision="auto"`` keeps float32 while the float32 vectors (videos and segments) take at most
 :data:`AUTO_FLOAT32_BYTES` (512 MiB, ~130k x 1024) and uses float16 above: below that size a
 float32 scan is a few milliseconds and the memory does not matter.
 
-Kernels: float16 uses torch's half matrix-vector product when torch is installed (the ``clip``
-extra; numpy has no fast half kernel and casting a chunk costs ~7 ns per element), numpy
-otherwise; int8 casts chunks of rows to float32 for BLAS.
+Kernels: with torch installed (the ``clip`` extra), float16 uses torch's half matrix-vector
+product and int8 its int8 weight-only kernel (``_weight_int8pack_mm``: bfloat16 query, which
+adds three bfloat16 roundings, 3 * 2**-9, to the int8 bound); without torch, numpy casts
+chunks of rows to float32 for BLAS (correct, but slower than a float32 scan: numpy has no fast
+half or int8 kernel, a cast costs 1-7 ns per element).
 """
 
 from __future__ import annotations
@@ -88,6 +92,13 @@ def encode(block: np.ndarray, precision: str) -> tuple[np.ndarray | None, np.nda
         codes = np.clip(np.rint(block / safe[:, None]), -127, 127).astype(np.int8)
         return codes, scale
     raise ValueError(f"no compact encoding for precision {precision!r}")
+
+
+def _int8_kernel() -> Any:
+    """torch's ``_weight_int8pack_mm`` (int8 rows with one scale each; AVX-512 kernels), or
+    ``None`` without torch or on a torch that lacks it (numpy then casts chunks instead)."""
+    torch = _torch()
+    return getattr(torch, "_weight_int8pack_mm", None) if torch is not None else None
 
 
 def _torch() -> Any:
@@ -152,7 +163,10 @@ class CompactVectors:
         d = self.exact.shape[1]
         if self.precision == "float16":
             return 4 * 2.0**-11 + d * 2.0**-24
-        return self._max_scale / 2 * float(np.abs(query).sum()) * (1 + 1e-5) + d * 2.0**-23
+        bound = self._max_scale / 2 * float(np.abs(query).sum()) * (1 + 1e-5) + d * 2.0**-23
+        if _int8_kernel() is not None:  # bfloat16 query, scales and scores: 3 roundings of 2**-9
+            bound += 3 * 2.0**-9 * 1.05
+        return bound
 
     def __del__(self) -> None:
         if self._fd is not None:
@@ -201,9 +215,31 @@ class CompactVectors:
         codes = self.codes if rows is None else self.codes[rows]
         if self.precision == "float16":
             return self._half_scores(queries, codes, whole=rows is None)
+        assert self.scales is not None
+        scales = self.scales if rows is None else self.scales[rows]
+        if _int8_kernel() is not None:
+            return self._int8_scores(queries, codes, scales, whole=rows is None)
         out = _chunked(queries, codes)
-        out *= self.scales if rows is None else self.scales[rows]
+        out *= scales
         return out
+
+    def _int8_scores(
+        self, queries: np.ndarray, codes: np.ndarray, scales: np.ndarray, whole: bool
+    ) -> np.ndarray:
+        """torch's int8 weight-only kernel: (bfloat16 queries) x (int8 rows) x (row scales)."""
+        torch = _torch()
+        if whole:
+            if self._tensor is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    mat = torch.from_numpy(self.codes)
+                self._tensor = (mat, torch.from_numpy(np.asarray(scales)).to(torch.bfloat16))
+            mat, scale = self._tensor
+        else:
+            mat = torch.from_numpy(np.ascontiguousarray(codes))
+            scale = torch.from_numpy(np.asarray(scales, dtype=np.float32)).to(torch.bfloat16)
+        q = torch.from_numpy(np.ascontiguousarray(queries, dtype=np.float32)).to(torch.bfloat16)
+        return _int8_kernel()(q, mat, scale).float().numpy()
 
     def _half_scores(self, queries: np.ndarray, codes: np.ndarray, whole: bool) -> np.ndarray:
         torch = _torch()
