@@ -16,6 +16,17 @@ folder by default), then for each precision:
   per query: 1 = the first ``max(4k, k+32)`` candidates sufficed);
 * ``agree``: the share of queries whose top-``k`` ids equal float32's, and the largest score
   difference from float32 (both exact by construction: differences are last-bit).
+
+Measured (2026-12-02, ``nice -n 5 python bench/compact_gallery.py --n 200000 --queries 200
+--dir /tmp/cg200k``, the shared 2-core development machine at load average 6-8, so latencies
+are 2-3x an idle machine's; builds from the run before, at load ~15)::
+
+    precision  build s  open s  p50 ms  p99 ms  filt p50  RSS MB (anon+file)  passes  agree
+    float32    28.2     0.11    143.3   280.1   167.3     1019 (115+904)      1.00    1.000
+    float16    11.4     0.13     91.3   384.1    66.4     1103 (376+727)      1.00    1.000
+    int8       29.1     0.13     99.4   181.9    40.7      931 (399+532)      1.17    1.000
+
+(float16/int8 RSS includes torch: ~260 MB anonymous and ~300 MB of mapped libraries.)
 """
 
 from __future__ import annotations
