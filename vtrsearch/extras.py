@@ -24,6 +24,7 @@ EXTRAS: dict[str, str] = {
     "train": "training projection heads",
     "serve": "the HTTP API and search page (vtrsearch serve)",
     "distributed": "encoding on a Ray cluster (ingest frames --ray)",
+    "ann": "in-process approximate search (vtrsearch build-ann, mode='ann')",
 }
 
 #: Top-level module -> the extra that installs it.
@@ -46,6 +47,7 @@ MODULE_EXTRAS: dict[str, str] = {
     "uvicorn": "serve",
     "threadpoolctl": "serve",
     "ray": "distributed",
+    "faiss": "ann",
 }
 
 

@@ -25,6 +25,7 @@ Search modes (``search``, ``search_many``, ``search_moments``):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -123,7 +124,9 @@ def ann_info(index: Index, *, reread: bool = False) -> dict[str, Any] | None:
     since the build), or ``None`` when no ANN index was built. ``reread`` asks the store
     again (another process may have built one since this handle opened)."""
     info = index.metadata.get(META_KEY)
-    if info is None and reread:
+    now = time.monotonic()
+    if info is None and reread and now - index.__dict__.get("_ann_meta_at", -1e9) >= 1.0:
+        index.__dict__["_ann_meta_at"] = now  # at most once a second: the store is not free
         info = index.store.get_metadata().get(META_KEY)
         if info is not None:
             index._meta[META_KEY] = info

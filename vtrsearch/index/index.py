@@ -23,6 +23,7 @@ from ..errors import (
 from ..filters import Filter
 from ..stores import VectorStore, legacy_layout, open_store
 from ..stores.uri import missing_local_index
+from .ann_mixin import AnnMixin
 from .bulk import DEFAULT_BATCH_ROWS, Progress, is_stream, progress_reporter, write_stream
 from .caption_times import CaptionTimesMixin, caption_time_rows
 from .compact import check_precision
@@ -89,7 +90,13 @@ def _refuse_legacy(uri: str | Path) -> None:
 
 
 class Index(
-    SearchMixin, ReadsMixin, QueryMixin, StoreGalleryMixin, MomentsMixin, CaptionTimesMixin
+    SearchMixin,
+    ReadsMixin,
+    QueryMixin,
+    StoreGalleryMixin,
+    MomentsMixin,
+    CaptionTimesMixin,
+    AnnMixin,
 ):
     """A text-to-video search index stored in LanceDB (default) or Qdrant.
 

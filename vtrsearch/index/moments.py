@@ -11,6 +11,7 @@ import pyarrow as pa
 from ..errors import InvalidSegmentError
 from ..filters import Filter
 from ..results import Moment, Segment
+from .ann import check_mode
 from .bulk import DEFAULT_BATCH_ROWS, Progress, is_stream, progress_reporter, write_stream
 from .query_checks import check_k
 from .schema import PAYLOAD_INDEXES, SEGMENT_KEY, SEGMENTS, segments_schema, vectors_from_column
@@ -263,6 +264,7 @@ class MomentsMixin:
         split: str | Sequence[str] | None = None,
         *,
         video_ids: str | Iterable[str] | None = None,
+        mode: str = "auto",
     ) -> list[Moment]:
         """The ``k`` segments most similar to ``query``, at most ``per_video`` from one video.
 
@@ -276,11 +278,15 @@ class MomentsMixin:
             categories: category ids or names to restrict to.
             split: split name(s) to restrict to.
             video_ids: only the segments of these videos (e.g. one video: where in it?).
+            mode: ``"exact"``, ``"ann"`` or ``"auto"``, accepted for symmetry with
+                :meth:`search`: there is no ANN index over segments yet, so every mode is
+                answered exactly (the segments of a video are few; the moments are exact).
 
         Raises:
             NoSegmentsError: the index has no segments.
             ValueError: a video of ``video_ids`` is not in the index.
         """
+        check_mode(mode)
         k = check_k(k)
         try:
             per_video = check_k(per_video)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +26,8 @@ class SearchMixin:
     dim: int
     category_map: CategoryMap
     searches_on_store: bool
+    _ann_route: Any
+    _ann_search: Any
 
     def _resolve_filters(
         self, categories: Any, split: str | Sequence[str] | None
@@ -99,6 +101,8 @@ class SearchMixin:
         split: str | Sequence[str] | None = None,
         *,
         pool: str = "mean",
+        mode: str = "auto",
+        ann_params: Mapping[str, Any] | None = None,
     ) -> list[Hit]:
         """The ``k`` videos most similar to ``query`` (exact inner product).
 
@@ -110,11 +114,22 @@ class SearchMixin:
             split: split name(s) to restrict to.
             pool: ``"mean"`` scores a video by its pooled vector; ``"max"`` by its best segment
                 (MaxSim; needs segments). With segments, every hit names its best moment.
+            mode: ``"exact"``, ``"ann"`` (the index built by :meth:`build_ann`; an error when
+                there is none) or ``"auto"`` (exact below 200k videos or without an ANN index;
+                see :mod:`vtrsearch.index.ann`). ANN covers ``pool="mean"``; ``"max"`` is exact.
+            ann_params: per-query ANN overrides, e.g. ``{"nprobe": 64, "rescore": 4}``.
         """
         self._check_pool(pool)
         k = check_k(k)
+        route = self._ann_route(mode, pool)
         cats, splits = self._resolve_filters(categories, split)
         q = self.query_vector(query)
+        if route is not None:
+            found = self._ann_search(
+                route, q[None, :], k, cats, splits, ann_params, auto=mode == "auto"
+            )
+            if found is not None:
+                return found[0]
         if self.searches_on_store:
             return self._store_search(q, k, cats, splits, pool)
         m = self._get_matrix()
@@ -129,14 +144,21 @@ class SearchMixin:
         split: str | Sequence[str] | None = None,
         *,
         pool: str = "mean",
+        mode: str = "auto",
+        ann_params: Mapping[str, Any] | None = None,
     ) -> list[list[Hit]]:
         """:meth:`search` for each row of a (n, dim) query matrix (or each text), in one batch."""
         self._check_pool(pool)
         k = check_k(k)
+        route = self._ann_route(mode, pool)
         cats, splits = self._resolve_filters(categories, split)
         if len(queries) and isinstance(queries[0], str):
             queries = self.query_encoder.encode(list(queries))
         mat = unit_queries(queries, self.dim)
+        if route is not None:
+            found = self._ann_search(route, mat, k, cats, splits, ann_params, auto=mode == "auto")
+            if found is not None:
+                return found
         if self.searches_on_store:
             return [self._store_search(q, k, cats, splits, pool) for q in mat]
         m = self._get_matrix()

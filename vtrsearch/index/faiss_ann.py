@@ -1,0 +1,423 @@
+"""In-process ANN over the gallery with faiss: IVF lists, inner product, scalar quantiser.
+
+Kinds: ``faiss-ivf-fp16`` (``IVF<nlist>,SQfp16``) and ``faiss-ivf-sq8`` (``IVF<nlist>,SQ8``).
+Parameters (stored with the index; ``nprobe``/``rescore`` may be overridden per query):
+
+- ``nlist``: inverted lists (default ``4 * sqrt(n)``, at most ``n / 39`` so k-means trains).
+- ``nprobe``: lists scanned per query (default 32). A filter keeping a fraction ``s`` of the
+  videos scans ``nprobe / sqrt(s)`` lists (its nearest matches lie further out).
+- ``rescore``: fetch ``k * rescore`` candidates and re-score them exactly in float32 from the
+  gallery (default 2 for fp16, 4 for sq8; 0 = faiss's own quantised scores).
+- ``train_size``: vectors k-means trains on (default ``64 * nlist``, at least 20k), ``niter``.
+- ``filter_exact_below``: a filter keeping at most this many videos is answered exactly over
+  the rows it keeps (faster than probing, and exact; default 20,000).
+
+Files: ``cache_dir(index.uri)/ann/<kind>-<token>/`` holds ``index.faiss``, ``ids.arrow`` (the
+video id and a vector fingerprint of each faiss id) and ``manifest.json``; ``ann/current.json``
+names the live folder and is replaced atomically, last. A killed build leaves only a
+``.build-*`` folder that the next build removes, and the previous index stays live. In-memory
+stores keep the faiss index in RAM only.
+
+Staleness: when videos are written after the build, the faiss ids are mapped to the current
+gallery by video id; deleted videos and videos whose vector changed (fingerprint) are excluded
+through the id selector, and videos the index does not cover (added or changed since) are
+searched **exactly** and merged, so results never include a deleted video nor miss a new one.
+``vtrsearch info`` reports such an index as stale; rebuild when many videos were added.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..extras import require_extra
+from ..stores.uri import cache_dir
+from .ann import ProgressFn, register_backend
+from .gallery import Gallery
+
+if TYPE_CHECKING:
+    from ..results import Hit
+    from .index import Index
+
+logger = logging.getLogger(__name__)
+ANN_FOLDER = "ann"
+POINTER = "current.json"
+STATE_ATTR = "_faiss_ann_state"
+_FP_SEED = 1234
+
+
+def _faiss() -> Any:
+    return require_extra("faiss", "ann")
+
+
+def gallery_float32(m: Gallery, rows: np.ndarray | None = None) -> np.ndarray:
+    """The gallery's vectors (of ``rows``) as float32: the one place that converts them."""
+    vecs = m.vectors if rows is None else m.vectors[rows]
+    return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+def fingerprints(m: Gallery) -> np.ndarray:
+    """Two random projections per row: a vector that changed under the same id shows here."""
+    return fingerprints_of_rows(m, np.arange(len(m)))
+
+
+@dataclass
+class _State:
+    """A loaded faiss index and its mapping onto one gallery."""
+
+    index: Any
+    ids: np.ndarray  # object array: video id of each faiss id
+    fp: np.ndarray  # (n_built, 2) fingerprints
+    manifest: dict[str, Any]
+    pointer_mtime: int | None = None
+    checked_at: float = 0.0
+    gallery: Gallery | None = None
+    row_of_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    id_of_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    fresh_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    selectors: dict[Any, tuple[Any, np.ndarray]] = field(default_factory=dict)
+
+    def align(self, m: Gallery) -> None:
+        """Map faiss ids onto the rows of gallery ``m`` (once per gallery)."""
+        if self.gallery is m:
+            return
+        import pandas as pd
+
+        rows = pd.Index(m.ids).get_indexer(self.ids).astype(np.int64)
+        ok = rows >= 0
+        if ok.any():
+            now = fingerprints_of_rows(m, rows[ok])
+            changed = np.abs(now - self.fp[ok]).max(axis=1) > 1e-4
+            idx = np.flatnonzero(ok)[changed]
+            rows[idx] = -1
+        self.row_of_id = rows
+        self.id_of_row = np.full(len(m), -1, dtype=np.int64)
+        valid = rows >= 0
+        self.id_of_row[rows[valid]] = np.flatnonzero(valid)
+        self.fresh_rows = np.flatnonzero(self.id_of_row < 0)
+        self.selectors = {}
+        self.gallery = m
+        if len(self.fresh_rows) or not valid.all():
+            logger.info(
+                "ANN index is stale: %d video(s) searched exactly, %d gone",
+                len(self.fresh_rows),
+                int((~valid).sum()),
+            )
+
+    def selector(self, key: Any, allowed_rows: np.ndarray | None) -> Any:
+        """An ``IDSelectorBitmap`` over the faiss ids allowed (``None``: every id is)."""
+        if key in self.selectors:
+            return self.selectors[key][0]
+        faiss = _faiss()
+        mask = self.row_of_id >= 0
+        if allowed_rows is not None:
+            keep = np.zeros(len(self.id_of_row), dtype=bool)
+            keep[allowed_rows] = True
+            mask &= np.where(self.row_of_id >= 0, keep[np.maximum(self.row_of_id, 0)], False)
+        if allowed_rows is None and mask.all():
+            sel, bits = None, np.zeros(0, np.uint8)
+        else:
+            bits = np.packbits(mask, bitorder="little")
+            sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+        if len(self.selectors) >= 64:
+            self.selectors.clear()
+        self.selectors[key] = (sel, bits)  # the bitmap must outlive the selector
+        return sel
+
+
+def fingerprints_of_rows(m: Gallery, rows: np.ndarray, batch: int = 65536) -> np.ndarray:
+    proj = np.random.default_rng(_FP_SEED).standard_normal((m.vectors.shape[1], 2))
+    proj = proj.astype(np.float32)
+    out = np.empty((len(rows), 2), dtype=np.float32)
+    for start in range(0, len(rows), batch):
+        out[start : start + batch] = gallery_float32(m, rows[start : start + batch]) @ proj
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _clean(folder: Path, keep: str | None) -> None:
+    """Remove every built folder but ``keep`` and the ``.build-*`` folders of dead builders."""
+    for child in folder.iterdir():
+        if not child.is_dir() or child.name == keep:
+            continue
+        if child.name.startswith(".build-"):
+            try:
+                pid = int(child.name.split("-")[1])
+            except (IndexError, ValueError):
+                pid = -1
+            if pid != os.getpid() and _pid_alive(pid):
+                continue
+        shutil.rmtree(child, ignore_errors=True)
+
+
+class FaissIvfBackend:
+    """``faiss-ivf-<qtype>``: an IVF index with a scalar quantiser over the gallery."""
+
+    needs_gallery = True
+
+    def __init__(self, kind: str, qtype: str, rescore: int) -> None:
+        self.kind = kind
+        self.qtype = qtype
+        self.default_rescore = rescore
+
+    # parameters ----------------------------------------------------------------------------
+    def defaults(self, n: int, params: Mapping[str, Any]) -> dict[str, Any]:
+        known = {"nlist", "nprobe", "rescore", "train_size", "niter", "filter_exact_below"}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown {self.kind} parameter(s) {', '.join(unknown)}; known: "
+                f"{', '.join(sorted(known))}"
+            )
+        out = dict(params)
+        cap = max(1, n // 39)
+        nlist = int(out.get("nlist") or max(1, min(int(4 * math.sqrt(n)), cap)))
+        if nlist < 1 or nlist > n:
+            raise ValueError(f"nlist must be between 1 and the {n} videos, got {nlist}")
+        out["nlist"] = nlist
+        out["nprobe"] = int(out.get("nprobe") or min(32, nlist))
+        out["rescore"] = int(out.get("rescore", self.default_rescore))
+        out["train_size"] = int(out.get("train_size") or min(n, max(64 * nlist, 20_000)))
+        out["niter"] = int(out.get("niter") or 10)
+        out["filter_exact_below"] = int(out.get("filter_exact_below", 20_000))
+        for name in ("nprobe", "train_size", "niter"):
+            if out[name] < 1:
+                raise ValueError(f"{name} must be >= 1, got {out[name]}")
+        if out["rescore"] < 0:
+            raise ValueError(f"rescore must be >= 0, got {out['rescore']}")
+        return out
+
+    # building ------------------------------------------------------------------------------
+    def build(
+        self, index: Index, params: Mapping[str, Any], progress: ProgressFn | None
+    ) -> dict[str, Any]:
+        faiss = _faiss()
+        if index.searches_on_store:
+            raise ValueError(
+                f"{self.kind} runs over the in-memory gallery, but this index searches on the "
+                "store (gallery='store'); open it with gallery='memory' or use a store ANN kind"
+            )
+        m = index.gallery()
+        n, d = len(m), index.dim
+        if n == 0:
+            raise ValueError("the index has no videos: nothing to build an ANN index from")
+        p = self.defaults(n, params)
+        version = index._matrix_version[0]
+        started = time.perf_counter()
+        quantizer = faiss.IndexFlatIP(d)
+        qtype = getattr(faiss.ScalarQuantizer, self.qtype)
+        ivf = faiss.IndexIVFScalarQuantizer(
+            quantizer, d, p["nlist"], qtype, faiss.METRIC_INNER_PRODUCT
+        )
+        ivf.cp.niter = p["niter"]
+        ivf.cp.max_points_per_centroid = max(1, -(-p["train_size"] // p["nlist"]))
+        rng = np.random.default_rng(0)
+        sample = np.sort(rng.choice(n, size=min(n, p["train_size"]), replace=False))
+        ivf.train(gallery_float32(m, sample))
+        if progress is not None:
+            progress(0, n)
+        batch = 50_000
+        for start in range(0, n, batch):
+            ivf.add(gallery_float32(m, np.arange(start, min(n, start + batch))))
+            if progress is not None:
+                progress(min(n, start + batch), n)
+        fp = fingerprints(m)
+        manifest = {
+            "kind": self.kind,
+            "params": p,
+            "version": str(version),
+            "n": n,
+            "dim": d,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(time.perf_counter() - started, 3),
+            "faiss": faiss.__version__,
+        }
+        state = _State(ivf, np.asarray(m.ids, dtype=object), fp, manifest)
+        folder = cache_dir(index.uri)
+        if folder is not None:
+            state.pointer_mtime = self._save(folder / ANN_FOLDER, state)
+        index.__dict__[STATE_ATTR] = state
+        return p
+
+    def _save(self, folder: Path, state: _State) -> int:
+        faiss = _faiss()
+        folder.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_hex(6)
+        work = folder / f".build-{os.getpid()}-{token}"
+        work.mkdir()
+        faiss.write_index(state.index, str(work / "index.faiss"))
+        table = pa.table(
+            {
+                "video_id": pa.array(state.ids.tolist(), pa.string()),
+                "fp0": pa.array(state.fp[:, 0]),
+                "fp1": pa.array(state.fp[:, 1]),
+            }
+        )
+        with pa.OSFile(str(work / "ids.arrow"), "wb") as sink:
+            with pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+        (work / "manifest.json").write_text(json.dumps(state.manifest, indent=1))
+        final = f"{self.kind}-{token}"
+        os.replace(work, folder / final)
+        _atomic_write(folder / POINTER, json.dumps({"folder": final}))
+        _clean(folder, keep=final)
+        return (folder / POINTER).stat().st_mtime_ns
+
+    # loading -------------------------------------------------------------------------------
+    def _state(self, index: Index) -> _State:
+        state: _State | None = index.__dict__.get(STATE_ATTR)
+        folder = cache_dir(index.uri)
+        now = time.monotonic()
+        if folder is None:
+            if state is None:
+                raise FileNotFoundError("no ANN index in memory for this in-memory index")
+            return state
+        if state is not None and now - state.checked_at < index.refresh_interval:
+            return state
+        pointer = folder / ANN_FOLDER / POINTER
+        try:
+            mtime = pointer.stat().st_mtime_ns
+        except FileNotFoundError:
+            if state is not None:
+                return state
+            raise FileNotFoundError(f"no ANN index files at {pointer.parent}") from None
+        if state is None or state.pointer_mtime != mtime:
+            state = self._load(pointer)
+            state.pointer_mtime = mtime
+            index.__dict__[STATE_ATTR] = state
+        state.checked_at = now
+        return state
+
+    def _load(self, pointer: Path) -> _State:
+        faiss = _faiss()
+        live = pointer.parent / json.loads(pointer.read_text())["folder"]
+        manifest = json.loads((live / "manifest.json").read_text())
+        ivf = faiss.read_index(str(live / "index.faiss"))
+        with pa.memory_map(str(live / "ids.arrow")) as source:
+            table = pa.ipc.open_file(source).read_all()
+        ids = np.array(table["video_id"].to_pylist(), dtype=object)
+        fp = np.stack(
+            [
+                table["fp0"].to_numpy().astype(np.float32),
+                table["fp1"].to_numpy().astype(np.float32),
+            ],
+            axis=1,
+        )
+        return _State(ivf, ids, fp, manifest)
+
+    def manifest(self, index: Index) -> dict[str, Any] | None:
+        """The manifest of the live faiss index, or ``None`` when there is none."""
+        try:
+            return dict(self._state(index).manifest)
+        except FileNotFoundError:
+            return None
+
+    # searching -----------------------------------------------------------------------------
+    def search(
+        self,
+        index: Index,
+        queries: np.ndarray,
+        k: int,
+        cats: frozenset[int] | None,
+        splits: frozenset[str] | None,
+        params: Mapping[str, Any],
+    ) -> list[list[Hit]]:
+        faiss = _faiss()
+        if index.searches_on_store:
+            raise ValueError(
+                f"{self.kind} needs the gallery in memory (this index has gallery='store')"
+            )
+        state = self._state(index)
+        m = index.gallery()
+        state.align(m)
+        p = {**state.manifest["params"], **{k_: v for k_, v in params.items() if v is not None}}
+        allowed = m.rows(cats, splits)
+        n_allowed = len(m) if allowed is None else len(allowed)
+        if n_allowed == 0 or len(queries) == 0:
+            return [[] for _ in range(len(queries))]
+        if allowed is not None and n_allowed <= int(p["filter_exact_below"]):
+            found = m.top_k_many(queries, k, allowed)
+            return [index._hits(r, s, m, queries[i]) for i, (r, s) in enumerate(found)]
+        share = n_allowed / max(1, len(m))
+        nlist = int(state.index.nlist)
+        nprobe = min(nlist, max(1, math.ceil(int(p["nprobe"]) / math.sqrt(share))))
+        rescore = int(p["rescore"])
+        fetch = k * rescore if rescore > 0 else k
+        sel = state.selector((cats, splits), allowed)
+        sp = (
+            faiss.SearchParametersIVF(nprobe=nprobe, sel=sel)
+            if sel is not None
+            else faiss.SearchParametersIVF(nprobe=nprobe)
+        )
+        q32 = np.ascontiguousarray(queries, dtype=np.float32)
+        dist, ids = state.index.search(q32, fetch, params=sp)
+        fresh = state.fresh_rows
+        if allowed is not None and len(fresh):
+            fresh = np.intersect1d(fresh, allowed, assume_unique=True)
+        fresh_vecs = gallery_float32(m, fresh) if len(fresh) else None
+        want = min(k, n_allowed)
+        out = []
+        for i, q in enumerate(q32):
+            got = ids[i][ids[i] >= 0]
+            rows = state.row_of_id[got]
+            keep = rows >= 0
+            rows = rows[keep]
+            if rescore > 0:
+                scores = gallery_float32(m, rows) @ q
+            else:
+                scores = dist[i][ids[i] >= 0][keep]
+            if fresh_vecs is not None:
+                rows = np.concatenate([rows, fresh])
+                scores = np.concatenate([scores, fresh_vecs @ q])
+            if len(rows) < want:  # the probed lists held too few matches: answer exactly
+                r, s = m.top_k(q, k, allowed)
+            else:
+                idx, s = top_k_of_scores_by_row(scores, rows, k)
+                r = rows[idx]
+            out.append(index._hits(r, s, m, q))
+        return out
+
+
+def top_k_of_scores_by_row(
+    scores: np.ndarray, rows: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``k`` positions by score, ties broken by gallery row (like the exact search)."""
+    order = np.lexsort((rows, -scores))[:k]
+    return order, scores[order]
+
+
+FAISS_KINDS = {
+    "faiss-ivf-fp16": FaissIvfBackend("faiss-ivf-fp16", "QT_fp16", rescore=2),
+    "faiss-ivf-sq8": FaissIvfBackend("faiss-ivf-sq8", "QT_8bit", rescore=4),
+}
+for _backend in FAISS_KINDS.values():
+    register_backend(_backend)
+
+__all__ = ["FAISS_KINDS", "FaissIvfBackend", "gallery_float32"]
