@@ -139,6 +139,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also answer every query through the search path and report the difference",
     )
+    p.add_argument(
+        "--mode",
+        choices=("exact", "ann", "auto"),
+        default="exact",
+        help="--via-index: search exactly (default) or through the ANN index (ann, auto): "
+        "the R@K difference is then what the approximation costs",
+    )
     p.add_argument("--out", metavar="DIR", help="write metrics.json into DIR")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
@@ -210,6 +217,7 @@ def eval_options(args: argparse.Namespace) -> dict:
         qb_bank_split=args.qb_bank_split,
         via_index=args.via_index,
         pools=args.pool,
+        via_mode=args.mode,
     )
 
 

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import VtrsearchError
+from .ann import add_parsers as add_ann_parsers
+from .ann import cmd_build_ann
 from .apps import add_parsers as add_app_parsers
 from .apps import cmd_demo, cmd_tui
 from .errors import (
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_search_parsers(sub)  # info, search
+    add_ann_parsers(sub)  # build-ann
     add_ingest_parsers(sub)  # ingest msrvtt|msvd|activitynet|frames
     add_tool_parsers(sub)  # encode, migrate
     add_eval_parsers(sub)  # eval, report
@@ -68,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {
     "info": cmd_info,
     "search": cmd_search,
+    "build-ann": cmd_build_ann,
     "ingest": cmd_ingest,
     "encode": cmd_encode,
     "migrate": cmd_migrate,

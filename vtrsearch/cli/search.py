@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from .ann import MODE_CHOICES, ann_lines
 from .args import positive_int
 from .errors import CommandError
 
@@ -69,6 +70,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="--moments: at most N per video",
     )
+    p.add_argument(
+        "--mode",
+        choices=MODE_CHOICES,
+        default="auto",
+        help="exact, ann (needs `vtrsearch build-ann`) or auto (default: exact below 200k "
+        "videos or without an ANN index)",
+    )
     _add_query_args(p)
     _add_filter_args(p)
 
@@ -107,6 +115,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"feature model:  {index.feature_model or 'unknown'}",
         f"query encoder:  {index.encoder_spec or 'none (vector queries only)'}",
         "splits:         " + ", ".join(f"{k or '(none)'}={v}" for k, v in index.splits().items()),
+        *ann_lines(index),
     ]
     print("\n".join(plain(line) for line in lines))  # data may hold control characters
     cats = [c for c in index.categories() if c.count]
@@ -139,10 +148,22 @@ def cmd_search(args: argparse.Namespace) -> int:
         from ..tables import moments_table
 
         moments = index.search_moments(
-            query, k=args.k, per_video=args.per_video, categories=args.category, split=args.split
+            query,
+            k=args.k,
+            per_video=args.per_video,
+            categories=args.category,
+            split=args.split,
+            mode=args.mode,
         )
         print(moments_table(moments))
         return 0
-    hits = index.search(query, k=args.k, categories=args.category, split=args.split, pool=args.pool)
+    hits = index.search(
+        query,
+        k=args.k,
+        categories=args.category,
+        split=args.split,
+        pool=args.pool,
+        mode=args.mode,
+    )
     print(hits_table(hits))
     return 0

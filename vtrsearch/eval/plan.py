@@ -66,6 +66,8 @@ class EvalPlan:
         qb_bank_split: Split of the QB-Norm bank (only with ``rerank="qbnorm"``).
         via_index: Also check the serving path for each plain row (t2v only).
         store_sample: Queries sent through ``Index.search_store`` by that check.
+        via_mode: ``mode`` of that check's ``Index.search_many``: ``"exact"`` (default) or
+            ``"ann"``/``"auto"`` (the difference then measures the approximation).
         seed: Seed of the samples (negatives for plots, examples, store queries).
         allow_foreign_space: The index accepts encoders outside its feature space.
         notes: Caveats known at planning time (e.g. why there is no baseline row).
@@ -83,6 +85,7 @@ class EvalPlan:
     qb_bank_split: str | None = None
     via_index: bool = False
     store_sample: int = 200
+    via_mode: str = "exact"
     seed: int = 0
     allow_foreign_space: bool = False
     notes: list[str] = field(default_factory=list)
@@ -161,6 +164,17 @@ def check_options(
     return dirs, tuple(out)
 
 
+def check_via_mode(index: Index, mode: str, via_index: bool) -> None:
+    """``mode`` of the via-index check: known, only with ``via_index``, ``"ann"`` built."""
+    from ..index.ann import AnnNotBuiltError, check_mode, not_built_message
+
+    check_mode(mode)
+    if mode != "exact" and not via_index:
+        raise ValueError(f"mode={mode!r} applies to the via-index check: add via_index=True")
+    if mode == "ann" and index.ann_info() is None:
+        raise AnnNotBuiltError(not_built_message(index))
+
+
 def plan_evaluation(
     index: Index,
     *,
@@ -177,6 +191,7 @@ def plan_evaluation(
     store_sample: int = 200,
     seed: int = 0,
     pools: Sequence[str] | str = ("mean",),
+    via_mode: str = "exact",
 ) -> EvalPlan:
     """Check the options and decide the rows; the arguments are :func:`evaluate_index`'s.
 
@@ -190,6 +205,7 @@ def plan_evaluation(
             encoder) does not produce vectors in the index's space.
     """
     dirs, ks = check_options(directions, ties, ks, rerank)
+    check_via_mode(index, via_mode, via_index)
     pool_list = check_pools(pools)
     if rerank is not None and "mean" not in pool_list:
         raise ValueError(f"re-ranking ({rerank}) applies to mean-pooled rows: add the mean pool")
@@ -246,6 +262,7 @@ def plan_evaluation(
         qb_bank_split=qb_bank_split if rerank == "qbnorm" else None,
         via_index=bool(via_index),
         store_sample=int(store_sample),
+        via_mode=via_mode,
         seed=int(seed),
         allow_foreign_space=foreign,
         notes=notes,

@@ -209,6 +209,13 @@ class EvalReport:
                 for k in self.settings.get("ks", (1, 5, 10))
             )
             lines.append(f"{r.label}: {v['path']}: {rec}")
+            ann = v.get("ann")
+            if ann:
+                lines.append(
+                    f"  ANN vs exact: top-{max(self.settings.get('ks', (10,)))} overlap "
+                    f"{ann['overlap'] * 100:.1f}%, {ann['seconds']:.3f} s vs "
+                    f"{ann['exact_seconds']:.3f} s" + (" (stale ANN index)" if ann["stale"] else "")
+                )
             if v.get("explanation"):
                 lines.append(f"  {v['explanation']}")
             store = v.get("store_sample")

@@ -62,6 +62,7 @@ def evaluate_index(
     store_sample: int = 200,
     seed: int = 0,
     pools: Sequence[str] | str = ("mean",),
+    via_mode: str = "exact",
 ) -> EvalReport:
     """Retrieval metrics of the index's query encoder and of each projection head.
 
@@ -88,6 +89,9 @@ def evaluate_index(
         pools: ``"mean"`` (pooled video vectors) and/or ``"max"`` (MaxSim: a video scores its
             best segment; needs segments), a list or ``"mean,max"``: one row per model and
             pool, labelled ``"<model> [<pool>]"`` unless only ``"mean"`` is evaluated.
+        via_mode: ``mode`` of the via-index ``search_many``: ``"exact"`` (default), ``"ann"``
+            (the built ANN index: the R@K difference is what the approximation costs on this
+            data, and the report adds its top-K overlap with exact search) or ``"auto"``.
 
     Raises:
         UnknownSplitError: ``split`` or ``qb_bank_split`` is not in the index.
@@ -113,6 +117,7 @@ def evaluate_index(
         store_sample=store_sample,
         seed=seed,
         pools=pools,
+        via_mode=via_mode,
     )
     return run_plan(index, plan, progress=progress)
 
@@ -238,6 +243,7 @@ class _Run:
             seed=plan.seed,
             pool=pool,
             row_scores=None if pool == "mean" else self._segments.scores,
+            mode=plan.via_mode,
         )
         update(len(q), len(q))
         return out
