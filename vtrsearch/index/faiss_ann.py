@@ -359,6 +359,8 @@ class FaissIvfBackend:
         state.align(m)
         p = {**state.manifest["params"], **{k_: v for k_, v in params.items() if v is not None}}
         allowed = m.rows(cats, splits)
+        if allowed is not None and len(allowed) == len(m):
+            allowed, cats, splits = None, None, None  # a filter that keeps every video
         n_allowed = len(m) if allowed is None else len(allowed)
         if n_allowed == 0 or len(queries) == 0:
             return [[] for _ in range(len(queries))]
