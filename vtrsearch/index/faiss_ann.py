@@ -1,13 +1,15 @@
-"""In-process ANN over the gallery with faiss: IVF lists, inner product, scalar quantiser.
+"""In-process ANN over the gallery with faiss: IVF lists, inner product, compressed codes.
 
-Kinds: ``faiss-ivf-fp16`` (``IVF<nlist>,SQfp16``) and ``faiss-ivf-sq8`` (``IVF<nlist>,SQ8``).
+Kinds: ``faiss-ivf-fp16`` (``IVF<nlist>,SQfp16``), ``faiss-ivf-sq8`` (``IVF<nlist>,SQ8``) and
+``faiss-ivf-pq4fs`` (``IVF<nlist>,PQ<m>x4fs``: 4-bit product quantiser scanned with SIMD, ``m``
+sub-vectors, default ``dim / 4``; cheap to scan, so it probes many lists and re-scores).
 Parameters (stored with the index; ``nprobe``/``rescore`` may be overridden per query):
 
 - ``nlist``: inverted lists (default ``4 * sqrt(n)``, at most ``n / 39`` so k-means trains).
 - ``nprobe``: lists scanned per query (default 32). A filter keeping a fraction ``s`` of the
   videos scans ``nprobe / sqrt(s)`` lists (its nearest matches lie further out).
 - ``rescore``: fetch ``k * rescore`` candidates and re-score them exactly in float32 from the
-  gallery (default 2 for fp16, 4 for sq8; 0 = faiss's own quantised scores).
+  gallery (default 2 for fp16, 4 for sq8, 10 for pq4fs; 0 = faiss's own quantised scores).
 - ``train_size``: vectors k-means trains on (default ``64 * nlist``, at least 20k), ``niter``.
 - ``filter_exact_below``: a filter keeping at most this many videos is answered exactly over
   the rows it keeps (faster than probing, and exact; default 20,000).
@@ -178,18 +180,31 @@ def _clean(folder: Path, keep: str | None) -> None:
 
 
 class FaissIvfBackend:
-    """``faiss-ivf-<qtype>``: an IVF index with a scalar quantiser over the gallery."""
+    """``faiss-ivf-<codes>``: IVF lists over the gallery, codes ``SQfp16``, ``SQ8`` or
+    ``PQ<m>x4fs`` (4-bit product quantiser, SIMD fast scan; ``m`` sub-vectors)."""
 
     needs_gallery = True
 
-    def __init__(self, kind: str, qtype: str, rescore: int) -> None:
+    def __init__(self, kind: str, codes: str, rescore: int) -> None:
         self.kind = kind
-        self.qtype = qtype
+        self.codes = codes
         self.default_rescore = rescore
+
+    def factory(self, d: int, p: Mapping[str, Any]) -> str:
+        """The faiss ``index_factory`` string."""
+        codes = self.codes
+        if codes == "PQfs":
+            m = int(p["m"])
+            if m < 1 or d % m:
+                raise ValueError(f"m must divide the dimension {d}, got {m}")
+            codes = f"PQ{m}x4fs"
+        return f"IVF{int(p['nlist'])},{codes}"
 
     # parameters ----------------------------------------------------------------------------
     def defaults(self, n: int, params: Mapping[str, Any]) -> dict[str, Any]:
         known = {"nlist", "nprobe", "rescore", "train_size", "niter", "filter_exact_below"}
+        if self.codes == "PQfs":
+            known.add("m")
         unknown = sorted(set(params) - known)
         if unknown:
             raise ValueError(
@@ -207,6 +222,8 @@ class FaissIvfBackend:
         out["train_size"] = int(out.get("train_size") or min(n, max(64 * nlist, 20_000)))
         out["niter"] = int(out.get("niter") or 10)
         out["filter_exact_below"] = int(out.get("filter_exact_below", 20_000))
+        if self.codes == "PQfs":
+            out["m"] = int(out.get("m") or 0) or None
         for name in ("nprobe", "train_size", "niter"):
             if out[name] < 1:
                 raise ValueError(f"{name} must be >= 1, got {out[name]}")
@@ -229,13 +246,11 @@ class FaissIvfBackend:
         if n == 0:
             raise ValueError("the index has no videos: nothing to build an ANN index from")
         p = self.defaults(n, params)
+        if self.codes == "PQfs" and p["m"] is None:
+            p["m"] = d // 4 if d % 4 == 0 else d  # 4 dimensions per 4-bit code
         version = index._matrix_version[0]
         started = time.perf_counter()
-        quantizer = faiss.IndexFlatIP(d)
-        qtype = getattr(faiss.ScalarQuantizer, self.qtype)
-        ivf = faiss.IndexIVFScalarQuantizer(
-            quantizer, d, p["nlist"], qtype, faiss.METRIC_INNER_PRODUCT
-        )
+        ivf = faiss.index_factory(d, self.factory(d, p), faiss.METRIC_INNER_PRODUCT)
         ivf.cp.niter = p["niter"]
         ivf.cp.max_points_per_centroid = max(1, -(-p["train_size"] // p["nlist"]))
         rng = np.random.default_rng(0)
@@ -416,8 +431,9 @@ def top_k_of_scores_by_row(
 
 
 FAISS_KINDS = {
-    "faiss-ivf-fp16": FaissIvfBackend("faiss-ivf-fp16", "QT_fp16", rescore=2),
-    "faiss-ivf-sq8": FaissIvfBackend("faiss-ivf-sq8", "QT_8bit", rescore=4),
+    "faiss-ivf-fp16": FaissIvfBackend("faiss-ivf-fp16", "SQfp16", rescore=2),
+    "faiss-ivf-sq8": FaissIvfBackend("faiss-ivf-sq8", "SQ8", rescore=4),
+    "faiss-ivf-pq4fs": FaissIvfBackend("faiss-ivf-pq4fs", "PQfs", rescore=10),
 }
 for _backend in FAISS_KINDS.values():
     register_backend(_backend)
