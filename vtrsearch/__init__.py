@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .categories import MSRVTT_CATEGORIES, Category, CategoryMap
     from .encoders import load_encoder
     from .errors import (
+        AnnNotBuiltError,
         DimensionMismatchError,
         IndexExistsError,
         IndexNotFoundError,
@@ -69,9 +70,11 @@ _EXPORTS: dict[str, str] = {
     "IngestError": ".errors",
     "StoreUnavailableError": ".errors",
     "LegacyLayoutError": ".errors",
+    "AnnNotBuiltError": ".errors",
 }
 
 __all__ = [
+    "AnnNotBuiltError",
     "Category",
     "CategoryMap",
     "DimensionMismatchError",

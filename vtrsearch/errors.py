@@ -65,3 +65,7 @@ class LegacyLayoutError(VtrsearchError, RuntimeError):
 
 class InvalidQueryError(VtrsearchError, ValueError):
     """A search that cannot be answered as asked: ``k < 1``, a text that is not valid UTF-8."""
+
+
+class AnnNotBuiltError(VtrsearchError, LookupError):
+    """``mode="ann"`` on an index without a usable ANN index (``vtrsearch build-ann`` builds it)."""

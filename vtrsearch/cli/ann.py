@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 #: ``--mode`` of ``search`` and ``eval --via-index``.
 MODE_CHOICES = ("exact", "ann", "auto")
 #: vtrsearch.index.ann.DEFAULT_KIND (not imported: ``vtrsearch --help`` stays instant).
-DEFAULT_KIND = "faiss-ivf-fp16"
+DEFAULT_KIND = "faiss-ivf-sq8"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -30,10 +30,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--kind",
         default=DEFAULT_KIND,
-        help=f"ANN kind (default {DEFAULT_KIND}; faiss-ivf-sq8 takes half the memory)",
+        help=f"ANN kind: {DEFAULT_KIND} (default: 8-bit codes, float32 rescore), "
+        "faiss-ivf-fp16 (twice the memory) or faiss-ivf-pq4fs (4-bit fast-scan codes)",
     )
-    p.add_argument("--nlist", type=positive_int, help="IVF lists (default 4 x sqrt(videos))")
-    p.add_argument("--nprobe", type=positive_int, help="lists scanned per query (default 32)")
+    p.add_argument("--nlist", type=positive_int, help="IVF lists (default 2 x sqrt(videos))")
+    p.add_argument(
+        "--nprobe", type=positive_int, help="lists scanned per query (default nlist / 16)"
+    )
     p.add_argument(
         "--rescore",
         type=non_negative_int,

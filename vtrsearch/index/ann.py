@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import VtrsearchError
+from ..errors import AnnNotBuiltError
 
 if TYPE_CHECKING:
     from ..results import Hit
@@ -45,12 +45,20 @@ MODES = ("exact", "ann", "auto")
 AUTO_ANN_MIN_VIDEOS = 200_000
 #: The metadata key holding ``{"kind", "params", "version"}`` of the built ANN index.
 META_KEY = "ann"
+__all__ = [
+    "AUTO_ANN_MIN_VIDEOS",
+    "DEFAULT_KIND",
+    "MODES",
+    "AnnBackend",
+    "AnnNotBuiltError",
+    "ann_info",
+    "ann_kinds",
+    "backend_for",
+    "check_mode",
+    "register_backend",
+]
 #: The default kind of :meth:`Index.build_ann` and ``vtrsearch build-ann``.
-DEFAULT_KIND = "faiss-ivf-fp16"
-
-
-class AnnNotBuiltError(VtrsearchError, LookupError):
-    """``mode="ann"`` on an index without an ANN index (build one with ``vtrsearch build-ann``)."""
+DEFAULT_KIND = "faiss-ivf-sq8"
 
 
 @runtime_checkable

@@ -5,12 +5,16 @@ Kinds: ``faiss-ivf-fp16`` (``IVF<nlist>,SQfp16``), ``faiss-ivf-sq8`` (``IVF<nlis
 sub-vectors, default ``dim / 4``; cheap to scan, so it probes many lists and re-scores).
 Parameters (stored with the index; ``nprobe``/``rescore`` may be overridden per query):
 
-- ``nlist``: inverted lists (default ``4 * sqrt(n)``, at most ``n / 39`` so k-means trains).
-- ``nprobe``: lists scanned per query (default 32). A filter keeping a fraction ``s`` of the
-  videos scans ``nprobe / sqrt(s)`` lists (its nearest matches lie further out).
+- ``nlist``: inverted lists (default ``2 * sqrt(n)``, at most ``n / 39`` so k-means trains;
+  k-means costs ``train_size x nlist x dim``, which dominates the build on two cores).
+- ``nprobe``: lists scanned per query (default ``nlist / 16``, at least 8: on CLIP-like data
+  recall@10 follows the share of lists scanned, ~0.96 at 7% in bench/ann_recall.py). A filter
+  keeping a fraction ``s`` of the videos scans ``nprobe / sqrt(s)`` lists (its nearest
+  matches lie further out).
 - ``rescore``: fetch ``k * rescore`` candidates and re-score them exactly in float32 from the
   gallery (default 2 for fp16, 4 for sq8, 10 for pq4fs; 0 = faiss's own quantised scores).
-- ``train_size``: vectors k-means trains on (default ``64 * nlist``, at least 20k), ``niter``.
+- ``train_size``: vectors k-means trains on (default ``40 * nlist``, at least 20k), ``niter``
+  its iterations (default 10).
 - ``filter_exact_below``: a filter keeping at most this many videos is answered exactly over
   the rows it keeps (faster than probing, and exact; default 20,000).
 
@@ -213,13 +217,13 @@ class FaissIvfBackend:
             )
         out = dict(params)
         cap = max(1, n // 39)
-        nlist = int(out.get("nlist") or max(1, min(int(4 * math.sqrt(n)), cap)))
+        nlist = int(out.get("nlist") or max(1, min(int(2 * math.sqrt(n)), cap)))
         if nlist < 1 or nlist > n:
             raise ValueError(f"nlist must be between 1 and the {n} videos, got {nlist}")
         out["nlist"] = nlist
-        out["nprobe"] = int(out.get("nprobe") or min(32, nlist))
+        out["nprobe"] = int(out.get("nprobe") or min(nlist, max(8, nlist // 16)))
         out["rescore"] = int(out.get("rescore", self.default_rescore))
-        out["train_size"] = int(out.get("train_size") or min(n, max(64 * nlist, 20_000)))
+        out["train_size"] = int(out.get("train_size") or min(n, max(40 * nlist, 20_000)))
         out["niter"] = int(out.get("niter") or 10)
         out["filter_exact_below"] = int(out.get("filter_exact_below", 20_000))
         if self.codes == "PQfs":
