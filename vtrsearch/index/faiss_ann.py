@@ -93,6 +93,7 @@ class _State:
     row_of_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     id_of_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     fresh_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    fresh_vecs: np.ndarray | None = None  # float32 vectors of fresh_rows (searched exactly)
     selectors: dict[Any, tuple[Any, np.ndarray]] = field(default_factory=dict)
 
     def align(self, m: Gallery) -> None:
@@ -113,6 +114,7 @@ class _State:
         valid = rows >= 0
         self.id_of_row[rows[valid]] = np.flatnonzero(valid)
         self.fresh_rows = np.flatnonzero(self.id_of_row < 0)
+        self.fresh_vecs = gallery_float32(m, self.fresh_rows) if len(self.fresh_rows) else None
         self.selectors = {}
         self.gallery = m
         if len(self.fresh_rows) or not valid.all():
@@ -399,10 +401,12 @@ class FaissIvfBackend:
         )
         q32 = np.ascontiguousarray(queries, dtype=np.float32)
         dist, ids = state.index.search(q32, fetch, params=sp)
-        fresh = state.fresh_rows
+        fresh, fresh_vecs = state.fresh_rows, state.fresh_vecs
         if allowed is not None and len(fresh):
-            fresh = np.intersect1d(fresh, allowed, assume_unique=True)
-        fresh_vecs = gallery_float32(m, fresh) if len(fresh) else None
+            keep = np.isin(fresh, allowed, assume_unique=True)
+            fresh, fresh_vecs = fresh[keep], state.fresh_vecs[keep]
+        if not len(fresh):
+            fresh_vecs = None
         want = min(k, n_allowed)
         out = []
         for i, q in enumerate(q32):
