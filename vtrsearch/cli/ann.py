@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 #: ``--mode`` of ``search`` and ``eval --via-index``.
 MODE_CHOICES = ("exact", "ann", "auto")
 #: vtrsearch.index.ann.DEFAULT_KIND (not imported: ``vtrsearch --help`` stays instant).
-DEFAULT_KIND = "faiss-ivf-sq8"
+DEFAULT_KIND = "faiss-ivf-pq4fs"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +30,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--kind",
         default=DEFAULT_KIND,
-        help=f"ANN kind: {DEFAULT_KIND} (default: 8-bit codes, float32 rescore), "
-        "faiss-ivf-fp16 (twice the memory) or faiss-ivf-pq4fs (4-bit fast-scan codes)",
+        help=f"ANN kind: {DEFAULT_KIND} (default: 4-bit fast-scan codes, float32 rescore), "
+        "faiss-ivf-sq8 or faiss-ivf-fp16 (8/16-bit codes, slower to scan)",
     )
     p.add_argument("--nlist", type=positive_int, help="IVF lists (default 2 x sqrt(videos))")
     p.add_argument(

@@ -58,7 +58,7 @@ __all__ = [
     "register_backend",
 ]
 #: The default kind of :meth:`Index.build_ann` and ``vtrsearch build-ann``.
-DEFAULT_KIND = "faiss-ivf-sq8"
+DEFAULT_KIND = "faiss-ivf-pq4fs"
 
 
 @runtime_checkable

@@ -40,7 +40,7 @@ class AnnMixin:
         (or none) in use; running it again completes it.
 
         Args:
-            kind: ``"faiss-ivf-sq8"`` (default), ``"faiss-ivf-fp16"`` or ``"faiss-ivf-pq4fs"``
+            kind: ``"faiss-ivf-pq4fs"`` (default), ``"faiss-ivf-sq8"`` or ``"faiss-ivf-fp16"``
                 (see :func:`vtrsearch.index.ann.ann_kinds`).
             progress: called with (vectors added, total).
             **params: the kind's parameters (faiss: ``nlist``, ``nprobe``, ``rescore``, ...).
