@@ -62,6 +62,7 @@ logger = logging.getLogger(__name__)
 ANN_FOLDER = "ann"
 POINTER = "current.json"
 STATE_ATTR = "_faiss_ann_state"
+CLEAN_GRACE_S = 120.0
 _FP_SEED = 1234
 
 
@@ -172,9 +173,16 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _clean(folder: Path, keep: str | None) -> None:
-    """Remove every built folder but ``keep`` and the ``.build-*`` folders of dead builders."""
+    """Remove every built folder but ``keep`` and the ``.build-*`` folders of dead builders.
+
+    A finished folder younger than :data:`CLEAN_GRACE_S` is left alone: a concurrent builder
+    may be about to point ``current.json`` at it (a later build removes it).
+    """
+    now = time.time()
     for child in folder.iterdir():
         if not child.is_dir() or child.name == keep:
+            continue
+        if not child.name.startswith(".build-") and now - child.stat().st_mtime < CLEAN_GRACE_S:
             continue
         if child.name.startswith(".build-"):
             try:
