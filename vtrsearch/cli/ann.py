@@ -35,7 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--nlist", type=positive_int, help="IVF lists (default 2 x sqrt(videos))")
     p.add_argument(
-        "--nprobe", type=positive_int, help="lists scanned per query (default nlist / 16)"
+        "--nprobe",
+        type=positive_int,
+        help="lists scanned per query (default: enough for ~40k vectors)",
     )
     p.add_argument(
         "--rescore",

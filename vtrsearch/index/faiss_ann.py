@@ -7,9 +7,8 @@ Parameters (stored with the index; ``nprobe``/``rescore`` may be overridden per 
 
 - ``nlist``: inverted lists (default ``2 * sqrt(n)``, at most ``n / 39`` so k-means trains;
   k-means costs ``train_size x nlist x dim``, which dominates the build on two cores).
-- ``nprobe``: lists scanned per query (default ``nlist / 16``, at least 8: on CLIP-like data
-  recall@10 follows the share of lists scanned: 0.99 at 6% of 2000 lists over 1M, 0.96 at
-  7% of 1788 over 200k, in bench/ann_recall.py). A filter
+- ``nprobe``: lists scanned per query (default: enough lists for ~40,000 vectors, at least
+  8; see :data:`SCAN_VECTORS`). A filter
   keeping a fraction ``s`` of the videos scans ``nprobe / sqrt(s)`` lists (its nearest
   matches lie further out).
 - ``rescore``: fetch ``k * rescore`` candidates and re-score them exactly in float32 from the
@@ -63,6 +62,10 @@ ANN_FOLDER = "ann"
 POINTER = "current.json"
 STATE_ATTR = "_faiss_ann_state"
 CLEAN_GRACE_S = 120.0
+#: The default ``nprobe`` scans about this many vectors (``nprobe = SCAN_VECTORS * nlist / n``):
+#: on CLIP-like data recall@10 follows the number of vectors scanned more than the share of
+#: lists (bench/ann_recall.py: ~25k gave 0.95 over 200k, 32k 0.97 and 64k 0.99 over 1M).
+SCAN_VECTORS = 40_000
 _FP_SEED = 1234
 
 
@@ -232,7 +235,8 @@ class FaissIvfBackend:
         if nlist < 1 or nlist > n:
             raise ValueError(f"nlist must be between 1 and the {n} videos, got {nlist}")
         out["nlist"] = nlist
-        out["nprobe"] = int(out.get("nprobe") or min(nlist, max(8, nlist // 16)))
+        scan = math.ceil(SCAN_VECTORS * nlist / max(1, n))
+        out["nprobe"] = int(out.get("nprobe") or min(nlist, max(8, scan)))
         out["rescore"] = int(out.get("rescore", self.default_rescore))
         out["train_size"] = int(out.get("train_size") or min(n, max(40 * nlist, 20_000)))
         out["niter"] = int(out.get("niter") or 10)
