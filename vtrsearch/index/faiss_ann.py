@@ -75,8 +75,9 @@ def _faiss() -> Any:
 
 def gallery_float32(m: Gallery, rows: np.ndarray | None = None) -> np.ndarray:
     """The gallery's vectors (of ``rows``) as float32: the one place that converts them."""
-    vecs = m.vectors if rows is None else m.vectors[rows]
-    return np.ascontiguousarray(vecs, dtype=np.float32)
+    if rows is not None:  # only these rows' pages are read (the gallery may be memory-mapped)
+        return np.ascontiguousarray(m.exact_rows(np.asarray(rows)), dtype=np.float32)
+    return np.ascontiguousarray(m.vectors, dtype=np.float32)
 
 
 def fingerprints(m: Gallery) -> np.ndarray:

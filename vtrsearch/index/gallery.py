@@ -90,7 +90,7 @@ class Gallery:
         return self.compact.exact_rows(rows)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self._ids)  # an Arrow column or the object array: no strings made
 
     def row(self, video_id: str) -> int | None:
         """Row of ``video_id`` or ``None`` (the id -> row map is built on the first call)."""
