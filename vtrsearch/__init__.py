@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         IndexExistsError,
         IndexNotFoundError,
         IngestError,
+        InvalidAnnParamsError,
         InvalidQueryError,
         InvalidSegmentError,
         InvalidVectorError,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         StoreUnavailableError,
         UnknownCategoryError,
         UnknownSplitError,
+        UnsupportedError,
         VtrsearchError,
     )
     from .filters import Filter, In
@@ -71,6 +73,8 @@ _EXPORTS: dict[str, str] = {
     "StoreUnavailableError": ".errors",
     "LegacyLayoutError": ".errors",
     "AnnNotBuiltError": ".errors",
+    "UnsupportedError": ".errors",
+    "InvalidAnnParamsError": ".errors",
 }
 
 __all__ = [
@@ -85,6 +89,7 @@ __all__ = [
     "IndexExistsError",
     "IndexNotFoundError",
     "IngestError",
+    "InvalidAnnParamsError",
     "InvalidQueryError",
     "InvalidSegmentError",
     "InvalidVectorError",
@@ -100,6 +105,7 @@ __all__ = [
     "StoreUnavailableError",
     "UnknownCategoryError",
     "UnknownSplitError",
+    "UnsupportedError",
     "VectorStore",
     "Video",
     "VtrsearchError",

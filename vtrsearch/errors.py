@@ -69,3 +69,11 @@ class InvalidQueryError(VtrsearchError, ValueError):
 
 class AnnNotBuiltError(VtrsearchError, LookupError):
     """``mode="ann"`` on an index without a usable ANN index (``vtrsearch build-ann`` builds it)."""
+
+
+class UnsupportedError(VtrsearchError, NotImplementedError):
+    """The store (or its mode) cannot do what was asked, e.g. build an ANN index it has not."""
+
+
+class InvalidAnnParamsError(VtrsearchError, ValueError):
+    """An ANN index kind or parameter is unknown or out of range (the message lists the valid)."""

@@ -12,7 +12,7 @@ never matches a string column), so user text is always a plain value, never an e
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from numbers import Integral, Real
 from typing import Any
@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ..errors import UnsupportedError
 from ..filters import Filter, In
+from .ann_params import BuildProgress
 
 #: Name of the similarity column added to search results (higher is more similar).
 SCORE = "_score"
@@ -154,12 +156,22 @@ class VectorStore(ABC):
         k: int,
         where: Filter | None = None,
         columns: Sequence[str] | None = None,
+        *,
+        ann: Mapping[str, Any] | None = None,
     ) -> pa.Table:
         """Top-``k`` rows by inner-product similarity using the store's own engine.
 
-        The result has the selected ``columns`` plus :data:`SCORE`, best first. Backends may
-        use approximate indexes; :class:`Index` uses its exact in-memory matrix instead and
-        calls this for ``via_store`` searches and comparisons.
+        The result has the selected ``columns`` plus :data:`SCORE`, best first. :class:`Index`
+        uses its exact in-memory matrix instead and calls this for ``via_store`` searches,
+        comparisons and the store-side ANN path.
+
+        Args:
+            ann: ``None``: the store's default search (LanceDB: exact, even when a vector
+                index exists; Qdrant: its settings). A mapping (possibly empty): search the
+                index built by :meth:`build_vector_index` with these search parameters (see
+                :mod:`.ann_params`; unknown names are an ``InvalidAnnParamsError``). A
+                filtered ANN search is a pre-filter: it returns ``min(k, matching rows)``
+                rows.
         """
 
     def search_groups(
@@ -171,6 +183,8 @@ class VectorStore(ABC):
         group_size: int = 1,
         where: Filter | None = None,
         columns: Sequence[str] | None = None,
+        *,
+        ann: Mapping[str, Any] | None = None,
     ) -> pa.Table:
         """The best ``k`` groups of rows sharing the value of ``group_by``, at most
         ``group_size`` rows each, by the store's own engine (e.g. moments per video).
@@ -179,7 +193,7 @@ class VectorStore(ABC):
         group, with the selected ``columns`` plus :data:`SCORE`. The default asks
         :meth:`search` for more and more rows until the ``k`` best groups are known with all
         their members (up to ``group_size``, checked with :meth:`count`); Qdrant servers
-        group on the server (``query_points_groups``).
+        group on the server (``query_points_groups``). ``ann`` as in :meth:`search`.
         """
         wanted = sorted({*columns, group_by}) if columns is not None else None
         total = self.count(name, where)
@@ -187,7 +201,7 @@ class VectorStore(ABC):
         sizes: dict[object, int] = {}
         while True:
             n = min(limit, max(total, 1))
-            rows = self.search(name, vector, n, where, columns=wanted)
+            rows = self.search(name, vector, n, where, columns=wanted, ann=ann)
             groups: dict[object, list[int]] = {}
             for i, value in enumerate(rows[group_by].to_pylist()):
                 members = groups.setdefault(value, [])
@@ -212,6 +226,31 @@ class VectorStore(ABC):
         out = rows.take(pa.array(picks, pa.int64()))
         keep = list(columns) if columns is not None else out.column_names[:-1]
         return out.select([*keep, SCORE])
+
+    def build_vector_index(
+        self,
+        name: str,
+        kind: str,
+        params: Mapping[str, Any] | None = None,
+        progress: BuildProgress | None = None,
+    ) -> dict[str, Any]:
+        """Build (or finish) the store's ANN index of kind ``kind`` on table ``name``.
+
+        Resumable and idempotent: re-running a killed or failed build finishes it, and a build
+        of a table already indexed with the same kind and parameters does nothing (new rows
+        written since are added where the store can). ``progress(done, total)`` is called per
+        stage (one stage where the store builds in one call).
+
+        Returns:
+            ``{"kind", "build": {every build parameter}, "search": {default search
+            parameters}, "built": bool (False: nothing to do), ...}`` (store details), to be
+            kept with the index.
+
+        Raises:
+            UnsupportedError: the store has no ANN index (the default).
+            InvalidAnnParamsError: an unknown kind or a bad parameter.
+        """
+        raise UnsupportedError(f"{type(self).__name__} ({self.uri}) cannot build an ANN index")
 
     @abstractmethod
     def count(self, name: str, where: Filter | None = None) -> int:

@@ -17,7 +17,7 @@ writer at a time there.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from functools import reduce
@@ -29,6 +29,8 @@ import pyarrow as pa
 
 from ..errors import StoreUnavailableError
 from ..filters import Filter
+from . import lance_ann
+from .ann_params import BuildProgress
 from .base import SCORE, VectorStore, typed_conditions
 from .uri import local_dir
 
@@ -291,9 +293,17 @@ class LanceStore(VectorStore):
         k: int,
         where: Filter | None = None,
         columns: Sequence[str] | None = None,
+        *,
+        ann: Mapping[str, Any] | None = None,
     ) -> pa.Table:
+        """See :meth:`VectorStore.search`. ``ann=None`` is an exact (flat) search even when
+        the table has a vector index; with ``ann`` the index is searched, and a filtered
+        search pre-filters. LanceDB has returned fewer rows than asked from filtered ANN
+        searches (its issues #2761/#2762): when an ANN search returns fewer than
+        ``min(k, matching rows)`` rows, it is answered again exactly (flat, pre-filtered).
+        """
         table = self._table(name)
-        q = np.asarray(vector, dtype=np.float32).reshape(-1)
+        q = lance_ann.as_query(vector)
         cols = (
             list(columns)
             if columns is not None
@@ -303,13 +313,34 @@ class LanceStore(VectorStore):
         if expr is _NOTHING:
             empty = table.schema.empty_table().select(cols)
             return empty.append_column(SCORE, pa.array([], pa.float32()))
-        query = table.search(q, vector_column_name="vector").distance_type("dot")
-        if expr is not None:
-            query = query.where(expr, prefilter=True)
-        result = query.select([*cols, "_distance"]).limit(k).to_arrow()
+
+        def run(ann: Mapping[str, Any] | None) -> pa.Table:
+            query = table.search(q, vector_column_name="vector").distance_type("dot")
+            query = lance_ann.configure(query, ann)
+            if expr is not None:
+                query = query.where(expr, prefilter=True)
+            return query.select([*cols, "_distance"]).limit(k).to_arrow()
+
+        result = run(ann)
+        if ann is not None and result.num_rows < k:  # under-returned? (see the docstring)
+            if result.num_rows < min(k, self.count(name, where)):
+                result = run(None)
         # LanceDB's "dot" distance is 1 - <q, v>; turn it back into a similarity.
         scores = pa.compute.subtract(pa.scalar(1.0, pa.float32()), result["_distance"])
         return result.select(cols).append_column(SCORE, scores)
+
+    def build_vector_index(
+        self,
+        name: str,
+        kind: str,
+        params: Mapping[str, Any] | None = None,
+        progress: BuildProgress | None = None,
+    ) -> dict[str, Any]:
+        """LanceDB ``IVF_HNSW_SQ`` (``lance-ivf-hnsw-sq``) or ``IVF_PQ`` (``lance-ivf-pq``) on
+        ``name``'s ``vector`` column, dot metric; see :mod:`.lance_ann` and
+        :meth:`VectorStore.build_vector_index`. ``create_index`` is one call: ``progress``
+        sees its start and end (a caller shows a spinner in between)."""
+        return lance_ann.build(self._table(name), kind, params, progress)
 
     def count(self, name: str, where: Filter | None = None) -> int:
         table = self._table(name)
