@@ -15,7 +15,9 @@ Kinds:
   4,096 rows), ``num_sub_vectors`` (default: dim / 16). Search: ``nprobes``, ``refine_factor``
   (re-rank ``refine_factor * k`` PQ candidates with the original vectors).
 * ``qdrant-hnsw``: Qdrant HNSW with scalar int8 quantisation and rescoring. Build: ``m``,
-  ``ef_construct``, ``quantization`` (``int8`` or ``none``), ``always_ram``. Search:
+  ``ef_construct``, ``full_scan_threshold`` (KB of vectors under which a segment or a filtered
+  subset is scanned exactly, Qdrant's 10000), ``quantization`` (``int8`` or ``none``),
+  ``always_ram`` (dropped without quantisation). Search:
   ``hnsw_ef``, ``rescore``, ``oversampling``, ``exact``.
 
 All use the inner product (``dot``) on the stored unit vectors, like the exact path.
@@ -136,6 +138,7 @@ KINDS: dict[str, AnnKind] = {
         build={
             "m": (_int(4, 128), 16),
             "ef_construct": (_int(4, 4000), 100),
+            "full_scan_threshold": (_int(1), 10_000),
             "quantization": (_quantization, "int8"),
             "always_ram": (_bool, True),
         },

@@ -11,12 +11,14 @@ those settings do not apply, so they are not sent.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from ..ann_params import BuildProgress
 from .connection import QdrantConnection
 from .engine import Conditions, Engine, Fields, MissingCollection
 from .settings import QdrantSettings
@@ -104,10 +106,10 @@ class ClientEngine(Engine):
     def _write(self) -> dict[str, Any]:
         return self.settings.write_kwargs(self._m) if self.server else {}
 
-    def _search_kw(self) -> dict[str, Any]:
+    def _search_kw(self, settings: QdrantSettings | None = None) -> dict[str, Any]:
         if not self.server:  # brute force anyway; local mode warns about search params
             return {}
-        params = self.settings.search_params(self._m)
+        params = (self.settings if settings is None else settings).search_params(self._m)
         return {} if params is None else {"search_params": params}
 
     # collections ---------------------------------------------------------------------------
@@ -257,6 +259,7 @@ class ClientEngine(Engine):
         where: Conditions,
         fields: Fields,
         vectors: bool,
+        params: QdrantSettings | None = None,
     ) -> list[Any]:
         return self._found(
             "search",
@@ -267,7 +270,7 @@ class ClientEngine(Engine):
             limit=int(k),
             with_payload=fields,
             with_vectors=vectors,
-            **self._search_kw(),
+            **self._search_kw(params),
             **self._read,
         ).points
 
@@ -280,6 +283,7 @@ class ClientEngine(Engine):
         group_size: int,
         where: Conditions,
         fields: Fields,
+        params: QdrantSettings | None = None,
     ) -> list[list[Any]] | None:
         result = self._found(
             "grouped search",
@@ -291,10 +295,59 @@ class ClientEngine(Engine):
             limit=int(k),
             group_size=int(group_size),
             with_payload=fields,
-            **self._search_kw(),
+            **self._search_kw(params),
             **self._read,
         )
         return [list(group.hits) for group in result.groups]
+
+    def build_index(
+        self, collection: str, target: QdrantSettings, progress: BuildProgress | None
+    ) -> dict[str, Any]:
+        """On a server: ``update_collection`` with ``target``'s HNSW and int8 settings (and
+        indexing of every segment), then wait while the server indexes, reporting
+        ``progress(indexed vectors, points)``. The server does the work in the background, so
+        a killed caller only stops waiting: the next build finds the settings in place and
+        waits for the rest. (Untested here: no Qdrant server was available.)
+
+        In memory (and legacy local mode) qdrant-client searches exhaustively and has no
+        index: nothing is built (``built`` is ``False``, ``exhaustive`` ``True``).
+        """
+        m = self._m
+        if not self.server:
+            self._found("collection info", "get_collection", collection_name=collection)
+            return {"built": False, "exhaustive": True}
+        wanted = target
+        info = self._found("collection info", "get_collection", collection_name=collection)
+        hnsw = info.config.hnsw_config
+        quant = info.config.quantization_config
+        same = (
+            hnsw.m == wanted.hnsw_m
+            and hnsw.ef_construct == wanted.ef_construct
+            and hnsw.full_scan_threshold == wanted.full_scan_threshold
+            and (quant is not None) == (wanted.quantization == "int8")
+        )
+        if not same:
+            extra = wanted.collection_kwargs(m, server=False)
+            self._q(
+                "update collection",
+                "update_collection",
+                collection_name=collection,
+                hnsw_config=extra.get("hnsw_config"),
+                quantization_config=extra.get("quantization_config") or m.Disabled.DISABLED,
+                optimizers_config=m.OptimizersConfigDiff(indexing_threshold=1),
+            )
+        greens = 0  # green right after the update may be before the optimizer started
+        while True:
+            info = self._q("collection info", "get_collection", collection_name=collection)
+            points = int(info.points_count or 0)
+            indexed = int(info.indexed_vectors_count or 0)
+            if progress is not None:
+                progress(min(indexed, points), points)
+            greens = greens + 1 if info.status == m.CollectionStatus.GREEN else 0
+            if greens and indexed >= points or greens >= 3:
+                break
+            time.sleep(1.0)
+        return {"built": not same, "indexed_vectors": indexed, "points": points}
 
     def describe(self) -> dict[str, Any]:
         kind = "Qdrant server" if self.server else "qdrant-client"

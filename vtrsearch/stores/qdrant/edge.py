@@ -18,6 +18,7 @@ until then a search scans the segments exactly (in Rust).
 from __future__ import annotations
 
 import atexit
+import json
 import shutil
 import threading
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ import pyarrow as pa
 
 from ...errors import StoreUnavailableError
 from ...extras import require_extra
+from ..ann_params import BuildProgress
 from .engine import Conditions, Engine, Fields, MissingCollection
 from .settings import QdrantSettings
 
@@ -160,9 +162,16 @@ class EdgeEngine(Engine):
                 )
             return self._held[collection][0]
 
-    def _config(self, dim: int | None) -> Any:
-        e, s = self.e, self.settings
+    def _config(
+        self, dim: int | None, s: QdrantSettings | None = None, indexing: bool = False
+    ) -> Any:
+        """The shard config of ``dim``-d vectors (``None``: payload only) with settings ``s``
+        (default: the engine's); ``indexing``: HNSW-index every segment at ``optimize``."""
+        e = self.e
+        s = self.settings if s is None else s
         kw: dict[str, Any] = {}
+        if indexing:  # Qdrant indexes a segment only above 10 MB of vectors by default
+            kw["optimizers"] = e.EdgeOptimizersConfig(indexing_threshold=1)
         if s.on_disk_payload is not None:
             kw["payload_memory"] = e.Memory.Cold if s.on_disk_payload else e.Memory.Cached
         if dim is None:
@@ -173,7 +182,9 @@ class EdgeEngine(Engine):
             kw["hnsw_config"] = e.HnswIndexConfig(
                 m=16 if s.hnsw_m is None else s.hnsw_m,
                 ef_construct=100 if s.ef_construct is None else s.ef_construct,
-                full_scan_threshold=10_000,  # KB, Qdrant's default
+                full_scan_threshold=(  # KB, Qdrant's default 10000
+                    10_000 if s.full_scan_threshold is None else s.full_scan_threshold
+                ),
             )
         if s.quantization == "int8":
             qmem = (
@@ -305,8 +316,9 @@ class EdgeEngine(Engine):
             return
         shard.update(self.e.UpdateOperation.delete_points(list(ids)))
 
-    def _params(self) -> Any:
-        e, s = self.e, self.settings
+    def _params(self, s: QdrantSettings | None = None) -> Any:
+        e = self.e
+        s = self.settings if s is None else s
         quant = None
         if s.rescore is not None or s.oversampling is not None:
             quant = e.QuantizationSearchParams(rescore=s.rescore, oversampling=s.oversampling)
@@ -322,13 +334,14 @@ class EdgeEngine(Engine):
         where: Conditions,
         fields: Fields,
         vectors: bool,
+        params: QdrantSettings | None = None,
     ) -> list[Any]:
         e = self.e
         request = e.QueryRequest(
             query=e.Query.Nearest(np.asarray(vector, dtype=np.float32).reshape(-1).tolist()),
             limit=int(k),
             filter=self._filter(where),
-            params=self._params(),
+            params=self._params(params),
             with_payload=fields,
             with_vector=vectors,
         )
@@ -336,6 +349,56 @@ class EdgeEngine(Engine):
 
     def optimize(self, collection: str) -> bool:
         return bool(self._shard(collection).optimize())
+
+    def build_index(
+        self, collection: str, target: QdrantSettings, progress: BuildProgress | None
+    ) -> dict[str, Any]:
+        """Write ``target``'s HNSW and quantisation settings into the shard's config (reloading
+        the shard with it) and ``optimize`` it, which builds the HNSW graph and quantised
+        vectors of every segment (one blocking call). A killed build left the new config on
+        disk: the next build finds it and its ``optimize`` finishes the work."""
+        folder = self._folder(collection)
+        path = folder / _CONFIG
+        if not path.exists():
+            raise MissingCollection(collection)
+        current = json.loads(path.read_text())
+        dim = int(current["vectors"][""]["size"])
+        wanted = target
+        hnsw = current.get("hnsw_config") or {}
+        quant = (current.get("quantization_config") or {}).get("scalar")
+        same = (
+            hnsw.get("m") == wanted.hnsw_m
+            and hnsw.get("ef_construct") == wanted.ef_construct
+            and hnsw.get("full_scan_threshold") == wanted.full_scan_threshold
+            and (quant is not None) == (wanted.quantization == "int8")
+            and (current.get("optimizers") or {}).get("indexing_threshold") == 1
+        )
+        stages = 2
+        if progress is not None:
+            progress(0, stages)
+        if not same:  # close every handle of this process, then reopen with the new config
+            self._shard_if_present(collection)
+            with self._held_lock:
+                held = self._held.pop(collection, None)
+                if held is not None:
+                    _release(folder, held, drop=True)
+                config = self._config(dim, wanted, indexing=True)
+                self._held[collection] = _acquire(
+                    folder, lambda: self.e.EdgeShard.load(str(folder), config)
+                )
+        if progress is not None:
+            progress(1, stages)
+        shard = self._shard(collection)
+        changed = bool(shard.optimize())
+        shard.flush()
+        info = shard.info()
+        if progress is not None:
+            progress(stages, stages)
+        return {
+            "built": changed or not same,
+            "indexed_vectors": int(info.indexed_vectors_count),
+            "points": int(info.points_count),
+        }
 
     def describe(self) -> dict[str, Any]:
         return {"engine": self.display}

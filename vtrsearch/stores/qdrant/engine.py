@@ -21,6 +21,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ...errors import UnsupportedError
+from ..ann_params import BuildProgress
+from .settings import QdrantSettings
+
 #: ``[(column, arrow type, values), ...]``: every condition must hold (empty: no filter).
 Conditions = list[tuple[str, pa.DataType, tuple]]
 #: ``True`` (whole payload), ``False`` (none) or the payload fields to return.
@@ -108,8 +112,13 @@ class Engine(ABC):
         where: Conditions,
         fields: Fields,
         vectors: bool,
+        params: QdrantSettings | None = None,
     ) -> list[Any]:
-        """Top-``k`` points by inner product, best first (scored points)."""
+        """Top-``k`` points by inner product, best first (scored points).
+
+        ``params``: the search settings (``hnsw_ef``, ``exact``, ``rescore``, ``oversampling``)
+        of this query instead of the engine's.
+        """
 
     def search_groups(
         self,
@@ -120,12 +129,24 @@ class Engine(ABC):
         group_size: int,
         where: Conditions,
         fields: Fields,
+        params: QdrantSettings | None = None,
     ) -> list[list[Any]] | None:
         """The best ``k`` groups of points sharing ``group_by``, best ``group_size`` each.
 
         ``None`` when the engine has no grouped search (the store then groups itself).
         """
         return None
+
+    def build_index(
+        self, collection: str, target: QdrantSettings, progress: BuildProgress | None
+    ) -> dict[str, Any]:
+        """Give ``collection`` the HNSW / quantisation settings of ``target`` (the complete
+        settings, not a difference) and build its
+        index (resumable; a no-op when it has them and is fully indexed).
+
+        Returns ``{"built": bool, ...}`` (engine details: indexed vectors, points).
+        """
+        raise UnsupportedError(f"{self.display} cannot build an ANN index")
 
     def optimize(self, collection: str) -> bool:
         """Build indexes / merge segments now when the engine does not do it by itself."""

@@ -102,6 +102,8 @@ class QdrantSettings:
         always_ram: quantised vectors pinned in RAM (``memory=pinned``; needs quantization).
         hnsw_m: HNSW graph degree (URI ``m`` or ``hnsw_m``).
         ef_construct: HNSW build beam.
+        full_scan_threshold: segments (or filtered subsets) with fewer KB of vectors than
+            this are searched exhaustively instead of through HNSW (Qdrant's default 10000).
 
     Read and write settings (defaults; a handle may override them):
         consistency: read consistency on replicated collections: ``majority``, ``quorum``,
@@ -122,6 +124,7 @@ class QdrantSettings:
     always_ram: bool | None = None
     hnsw_m: int | None = None
     ef_construct: int | None = None
+    full_scan_threshold: int | None = None
     consistency: int | str | None = None
     hnsw_ef: int | None = None
     exact: bool | None = None
@@ -174,7 +177,11 @@ class QdrantSettings:
             memory = m.Memory.COLD if self.on_disk_payload else m.Memory.CACHED
             out["payload"] = m.PayloadStorageParams(memory=memory)
         if self.hnsw_m is not None or self.ef_construct is not None:
-            out["hnsw_config"] = m.HnswConfigDiff(m=self.hnsw_m, ef_construct=self.ef_construct)
+            out["hnsw_config"] = m.HnswConfigDiff(
+                m=self.hnsw_m,
+                ef_construct=self.ef_construct,
+                full_scan_threshold=self.full_scan_threshold,
+            )
         if self.quantization == "int8":
             memory = None
             if self.always_ram is not None:
@@ -229,6 +236,7 @@ _SETTINGS: dict[str, tuple[Callable[[object], Any], tuple[str, ...]]] = {
     "always_ram": (_bool, ()),
     "hnsw_m": (_int(0), ("m",)),
     "ef_construct": (_int(4), ()),
+    "full_scan_threshold": (_int(1), ()),
     "consistency": (_consistency, ()),
     "hnsw_ef": (_int(1), ("ef",)),
     "exact": (_bool, ()),
@@ -249,6 +257,7 @@ CREATE = frozenset(
         "always_ram",
         "hnsw_m",
         "ef_construct",
+        "full_scan_threshold",
     }
 )
 #: Settings only a Qdrant server (cluster) has.

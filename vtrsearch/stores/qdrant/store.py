@@ -33,15 +33,18 @@ then one :class:`~vtrsearch.errors.StoreUnavailableError` names the URL.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from ...errors import InvalidAnnParamsError
 from ...extras import require_extra
 from ...filters import Filter
+from ..ann_params import BuildProgress, build_params, search_defaults, search_params
 from ..base import SCORE, VectorStore, typed_conditions
 from .catalogue import Catalogue, scroll_pages
 from .codec import payload_rows, point_id, points_to_arrow, vector_matrix
@@ -244,6 +247,13 @@ class QdrantStore(VectorStore):
         table = points_to_arrow(points, schema, cols)
         return table.append_column(SCORE, pa.array([p.score for p in points], pa.float32()))
 
+    def _ann(self, ann: Mapping[str, Any] | None) -> QdrantSettings | None:
+        """This handle's settings with the search parameters ``ann`` (``None``: none given)."""
+        if ann is None:
+            return None
+        given = search_params("qdrant", ann)
+        return self.settings.merged(QdrantSettings(**given))
+
     def search(
         self,
         name: str,
@@ -251,16 +261,32 @@ class QdrantStore(VectorStore):
         k: int,
         where: Filter | None = None,
         columns: Sequence[str] | None = None,
+        *,
+        ann: Mapping[str, Any] | None = None,
     ) -> pa.Table:
+        """See :meth:`VectorStore.search`; ``ann`` overrides this handle's search settings
+        (``hnsw_ef``, ``rescore``, ``oversampling``, ``exact``) for this query. Qdrant filters
+        during the HNSW search (payload-aware graph, exact scan for small filters); should an
+        ANN search still return fewer than ``min(k, matching points)``, it is run again
+        exactly."""
         schema, cols = self._search_columns(name, columns)
         conditions = self._where(where, schema)
+        params = self._ann(ann)
         points: list = []
         if conditions is not None and k > 0:
             self.settings  # noqa: B018 - the search parameters in effect
             fields = [c for c in cols if c != "vector"] or False
-            points = self._engine.search(
-                self._collection(name), vector, int(k), conditions, fields, "vector" in cols
-            )
+            collection = self._collection(name)
+
+            def run(p: QdrantSettings | None) -> list:
+                return self._engine.search(
+                    collection, vector, int(k), conditions, fields, "vector" in cols, p
+                )
+
+            points = run(params)
+            if params is not None and not params.exact and len(points) < k:
+                if len(points) < min(k, self._engine.count(collection, conditions)):
+                    points = run(params.merged(QdrantSettings(exact=True)))
         return self._scored(points, schema, cols)
 
     def search_groups(
@@ -272,18 +298,30 @@ class QdrantStore(VectorStore):
         group_size: int = 1,
         where: Filter | None = None,
         columns: Sequence[str] | None = None,
+        *,
+        ann: Mapping[str, Any] | None = None,
     ) -> pa.Table:
         schema, cols = self._search_columns(name, columns)
         conditions = self._where(where, schema)
+        params = self._ann(ann)
         if conditions is None or k <= 0:
             return self._scored([], schema, cols)
         self.settings  # noqa: B018 - the search parameters in effect
         fields = sorted({*[c for c in cols if c != "vector"], group_by})
         groups = self._engine.search_groups(
-            self._collection(name), vector, int(k), group_by, int(group_size), conditions, fields
+            self._collection(name),
+            vector,
+            int(k),
+            group_by,
+            int(group_size),
+            conditions,
+            fields,
+            params,
         )
         if groups is None:  # the engine cannot group: the generic way
-            return super().search_groups(name, vector, k, group_by, group_size, where, columns)
+            return super().search_groups(
+                name, vector, k, group_by, group_size, where, columns, ann=ann
+            )
         return self._scored([p for group in groups for p in group], schema, cols)
 
     def count(self, name: str, where: Filter | None = None) -> int:
@@ -306,6 +344,45 @@ class QdrantStore(VectorStore):
         if payload is None:
             raise KeyError(f"table {name!r} does not exist in {self.uri}")
         return payload.get("version")
+
+    def build_vector_index(
+        self,
+        name: str,
+        kind: str,
+        params: Mapping[str, Any] | None = None,
+        progress: BuildProgress | None = None,
+    ) -> dict[str, Any]:
+        """Qdrant HNSW with scalar int8 quantisation (``qdrant-hnsw``) on table ``name``.
+
+        The embedded engine writes the settings into the shard's config and builds the
+        graph now (one blocking call); a server applies them with ``update_collection`` and
+        indexes in the background while this waits (untested here: no server); qdrant-client
+        in memory searches exhaustively and builds nothing. The collection's settings
+        (``hnsw_m``, ``ef_construct``, ``quantization``, ``always_ram``) given at creation are
+        the starting point; ``params`` replace them for this table. See
+        :meth:`VectorStore.build_vector_index`.
+        """
+        build = build_params(kind, params, "qdrant")
+        if self._info(name)["dim"] is None:
+            raise InvalidAnnParamsError(f"table {name!r} has no vector column to index")
+        int8 = build["quantization"] == "int8"
+        if not int8:
+            build["always_ram"] = None  # nothing quantised to keep in RAM
+        target = replace(  # this handle's settings with the index's
+            self.settings,
+            hnsw_m=build["m"],
+            ef_construct=build["ef_construct"],
+            full_scan_threshold=build["full_scan_threshold"],
+            quantization="int8" if int8 else None,
+            always_ram=build["always_ram"] if int8 else None,
+        )
+        details = self._engine.build_index(self._collection(name), target, progress)
+        return {
+            "kind": kind,
+            "build": build,
+            "search": search_defaults(kind),
+            **details,
+        }
 
     def optimize(self, name: str) -> bool:
         """Build the table's HNSW index now where the engine does not do it by itself
