@@ -131,6 +131,11 @@ def test_lance_filtered_ann_never_under_returns(tmp_path, data):
     where = Filter.where(split=["rare"])
     more = index.store.search(VIDEOS, queries[0], 50, where, ann={"nprobes": 1})
     assert more.num_rows == 10  # min(k, matching rows)
+    three = Filter.where(category=[3, 4, 5])
+    groups = index.store.search_groups(
+        VIDEOS, queries[0], 3, "category", 2, three, ["category"], ann={"nprobes": 8}
+    )
+    assert groups.num_rows == 6 and sorted(set(groups["category"].to_pylist())) == [3, 4, 5]
 
 
 def test_qdrant_edge_hnsw(tmp_path, data):
