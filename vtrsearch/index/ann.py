@@ -102,7 +102,10 @@ def register_backend(backend: AnnBackend) -> AnnBackend:
 
 
 def _load_builtin() -> None:
-    from . import faiss_ann  # noqa: F401  (registers the faiss kinds; faiss itself is lazy)
+    from . import (
+        faiss_ann,  # noqa: F401  (registers the faiss kinds; faiss itself is lazy)
+        store_ann,  # noqa: F401  (registers the stores' own kinds)
+    )
 
 
 def ann_kinds() -> list[str]:

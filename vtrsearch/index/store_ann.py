@@ -151,11 +151,9 @@ STORE_KINDS: dict[str, StoreAnnBackend] = {kind: StoreAnnBackend(kind) for kind 
 
 
 def _register() -> None:
-    """Add the store kinds to the ANN registry of :mod:`.ann` (when it is there)."""
-    try:
-        from .ann import register_backend  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - the registry lands with the in-process ANN
-        return
+    """Add the store kinds to the ANN registry of :mod:`.ann`."""
+    from .ann import register_backend
+
     for backend in STORE_KINDS.values():
         register_backend(backend)
 
