@@ -10,7 +10,7 @@ Builds the index with ``Index.add_videos`` from a stream of Arrow batches of
 :class:`clip_like.ClipLike` vectors (category = cluster % 20, so filtering on 3 categories
 keeps ~15% of the videos), and times a raw LanceDB append of the same batches (generation time
 excluded from both). Then each search path runs in a fresh child process, so its memory is its
-own: ``Index.open(uri, precision=...)`` for each ``--precisions`` entry and ``build_ann(kind)``
+own: ``Index.open(uri, precision=...)`` for each ``--precisions`` entry and ``build_ann(kind)`` (default kind ``faiss-ivf-pq4fs``)
 + ``search(..., mode="ann")`` for each ``--ann`` kind. Paths this checkout does not have (no
 ``precision=``/``build_ann`` yet) print "not available" rows. Raw LanceDB flat search of the
 same table runs on fewer queries (it is slow).
@@ -318,7 +318,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--raw-queries", type=int, default=20, help="raw LanceDB flat queries")
     parser.add_argument("--precisions", default="float32,float16,int8")
-    parser.add_argument("--ann", default="faiss-ivf-fp16", help="comma-separated ANN kinds")
+    parser.add_argument("--ann", default="faiss-ivf-pq4fs", help="comma-separated ANN kinds")
     parser.add_argument("--no-raw-append", action="store_true", help="skip the raw append")
     parser.add_argument("--dir", help="where the temporary index goes (1M x 1024: ~5 GB)")
     parser.add_argument("--json", help="also write every figure to this JSON file")

@@ -42,6 +42,7 @@ def evaluate_msvd(
     rerank: str | None = None,
     qb_bank_split: str = "train",
     via_index: bool = False,
+    via_mode: str = "exact",
     pools: Sequence[str] | str = ("mean",),
     progress: ProgressCallback | bool | None = True,
 ) -> EvalReport:
@@ -58,6 +59,7 @@ def evaluate_msvd(
         rerank=rerank,
         qb_bank_split=qb_bank_split,
         via_index=via_index,
+        via_mode=via_mode,
         progress=progress,
         pools=pools,
     )
