@@ -49,6 +49,12 @@ def main() -> int:
     ap.add_argument("--dim", type=int, default=1024)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "float32", "float16", "int8"],
+        help="gallery precision (auto: float16 above 512 MiB of vectors, i.e. at 10k x 16)",
+    )
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     n, s, d = args.videos, args.segments, args.dim
@@ -62,7 +68,7 @@ def main() -> int:
     ids = [f"video{i}" for i in range(n)]
     seg_video = np.repeat(np.arange(n), s)
     with tempfile.TemporaryDirectory() as tmp:
-        index = Index.create(f"{tmp}/idx", dim=d)
+        index = Index.create(f"{tmp}/idx", dim=d, precision=args.precision)
         index.add_videos(ids, pooled, categories=rng.integers(0, 20, n).tolist(), batch_size=5000)
         start = time.perf_counter()
         index.add_segments(

@@ -10,8 +10,9 @@ Builds the index with ``Index.add_videos`` from a stream of Arrow batches of
 :class:`clip_like.ClipLike` vectors (category = cluster % 20, so filtering on 3 categories
 keeps ~15% of the videos), and times a raw LanceDB append of the same batches (generation time
 excluded from both). Then each search path runs in a fresh child process, so its memory is its
-own: ``Index.open(uri, precision=...)`` for each ``--precisions`` entry and ``build_ann(kind)`` (default kind ``faiss-ivf-pq4fs``)
-+ ``search(..., mode="ann")`` for each ``--ann`` kind. Paths this checkout does not have (no
+own: ``Index.open(uri, precision=...)`` for each ``--precisions`` entry and
+``build_ann(kind)`` + ``search(..., mode="ann")`` for each ``--ann`` kind (default
+``faiss-ivf-pq4fs``). Paths this checkout does not have (no
 ``precision=``/``build_ann`` yet) print "not available" rows. Raw LanceDB flat search of the
 same table runs on fewer queries (it is slow).
 
