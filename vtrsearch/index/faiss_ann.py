@@ -8,11 +8,16 @@ Parameters (stored with the index; ``nprobe``/``rescore`` may be overridden per 
 - ``nlist``: inverted lists (default ``2 * sqrt(n)``, at most ``n / 39`` so k-means trains;
   k-means costs ``train_size x nlist x dim``, which dominates the build on two cores).
 - ``nprobe``: lists scanned per query (default: enough lists for ~40,000 vectors, at least
-  8; see :data:`SCAN_VECTORS`). A filter
-  keeping a fraction ``s`` of the videos scans ``nprobe / sqrt(s)`` lists (its nearest
-  matches lie further out).
+  8; see :data:`SCAN_VECTORS`). A filtered query probes by *matches* instead: it takes the
+  lists nearest the query first, skips lists that hold no video the filter keeps, and stops
+  once the lists taken hold :data:`FILTER_SCAN` times as many kept videos as ``nprobe``
+  lists hold videos, scaled by ``sqrt(s)`` for a filter keeping a fraction ``s``. So a filter
+  that follows the clusters (its kept videos sit in a few lists, none of them near the query)
+  still scans kept videos rather than lists full of videos it excludes.
 - ``rescore``: fetch ``k * rescore`` candidates and re-score them exactly in float32 from the
   gallery (default 2 for fp16, 4 for sq8, 10 for pq4fs; 0 = faiss's own quantised scores).
+  A filtered query fetches :data:`FILTER_FETCH` times as many: its nearest matches are
+  further from the query and closer to each other, where compressed codes rank less well.
 - ``train_size``: vectors k-means trains on (default ``40 * nlist``, at least 20k), ``niter``
   its iterations (default 10).
 - ``filter_exact_below``: a filter keeping at most this many videos is answered exactly over
@@ -66,6 +71,13 @@ CLEAN_GRACE_S = 120.0
 #: on CLIP-like data recall@10 follows the number of vectors scanned more than the share of
 #: lists (bench/ann_recall.py: ~25k gave 0.95 over 200k, 32k 0.97 and 64k 0.99 over 1M).
 SCAN_VECTORS = 40_000
+#: A filtered query scans lists until they hold this many times ``sqrt(s)`` x the vectors
+#: that ``nprobe`` unfiltered lists hold (kept videos only; see the module docstring).
+#: bench/scale.py at 1M, filter ``cluster % 20`` in 3 of 20 (15%): by-list probing gave
+#: recall@10 0.851; by matches x1 0.87, x2 0.93, x4 0.97 (fetch x4), x8 0.997.
+FILTER_SCAN = 4.0
+#: A filtered query fetches this many times ``k * rescore`` candidates for re-scoring.
+FILTER_FETCH = 4
 _FP_SEED = 1234
 
 
@@ -100,7 +112,8 @@ class _State:
     id_of_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     fresh_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     fresh_vecs: np.ndarray | None = None  # float32 vectors of fresh_rows (searched exactly)
-    selectors: dict[Any, tuple[Any, np.ndarray]] = field(default_factory=dict)
+    selectors: dict[Any, tuple[Any, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    list_of_id: np.ndarray | None = None  # inverted list of each faiss id (read lazily)
 
     def align(self, m: Gallery) -> None:
         """Map faiss ids onto the rows of gallery ``m`` (once per gallery)."""
@@ -130,6 +143,25 @@ class _State:
                 int((~valid).sum()),
             )
 
+    def lists(self) -> np.ndarray:
+        """The inverted list that holds each faiss id (read from the index once)."""
+        if self.list_of_id is None:
+            faiss = _faiss()
+            ivf = faiss.extract_index_ivf(self.index)
+            out = np.full(ivf.ntotal, -1, dtype=np.int64)
+            for list_no in range(ivf.nlist):
+                size = ivf.invlists.list_size(list_no)
+                if size:
+                    ids = faiss.rev_swig_ptr(ivf.invlists.get_ids(list_no), size)
+                    out[np.asarray(ids, dtype=np.int64)] = list_no
+            self.list_of_id = out
+        return self.list_of_id
+
+    def matches_per_list(self, key: Any, allowed_rows: np.ndarray | None) -> np.ndarray:
+        """How many allowed faiss ids each inverted list holds."""
+        self.selector(key, allowed_rows)
+        return self.selectors[key][2]
+
     def selector(self, key: Any, allowed_rows: np.ndarray | None) -> Any:
         """An ``IDSelectorBitmap`` over the faiss ids allowed (``None``: every id is)."""
         if key in self.selectors:
@@ -140,14 +172,18 @@ class _State:
             keep = np.zeros(len(self.id_of_row), dtype=bool)
             keep[allowed_rows] = True
             mask &= np.where(self.row_of_id >= 0, keep[np.maximum(self.row_of_id, 0)], False)
+        nlist = int(faiss.extract_index_ivf(self.index).nlist)
         if allowed_rows is None and mask.all():
             sel, bits = None, np.zeros(0, np.uint8)
+            matches = np.zeros(0, np.int64)
         else:
             bits = np.packbits(mask, bitorder="little")
             sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+            lists = self.lists()[mask]
+            matches = np.bincount(lists[lists >= 0], minlength=nlist).astype(np.int64)
         if len(self.selectors) >= 64:
             self.selectors.clear()
-        self.selectors[key] = (sel, bits)  # the bitmap must outlive the selector
+        self.selectors[key] = (sel, bits, matches)  # the bitmap must outlive the selector
         return sel
 
 
@@ -402,19 +438,22 @@ class FaissIvfBackend:
         if allowed is not None and n_allowed <= int(p["filter_exact_below"]):
             found = m.top_k_many(queries, k, allowed)
             return [index._hits(r, s, m, queries[i]) for i, (r, s) in enumerate(found)]
-        share = n_allowed / max(1, len(m))
         nlist = int(state.index.nlist)
-        nprobe = min(nlist, max(1, math.ceil(int(p["nprobe"]) / math.sqrt(share))))
+        nprobe = min(nlist, int(p["nprobe"]))
         rescore = int(p["rescore"])
         fetch = k * rescore if rescore > 0 else k
         sel = state.selector((cats, splits), allowed)
-        sp = (
-            faiss.SearchParametersIVF(nprobe=nprobe, sel=sel)
-            if sel is not None
-            else faiss.SearchParametersIVF(nprobe=nprobe)
-        )
         q32 = np.ascontiguousarray(queries, dtype=np.float32)
-        dist, ids = state.index.search(q32, fetch, params=sp)
+        if sel is None:
+            sp = faiss.SearchParametersIVF(nprobe=nprobe)
+            dist, ids = state.index.search(q32, fetch, params=sp)
+        else:
+            share = n_allowed / max(1, len(m))
+            matches = state.matches_per_list((cats, splits), allowed)
+            want_scan = FILTER_SCAN * nprobe * state.index.ntotal / nlist * math.sqrt(share)
+            dist, ids = _search_by_matches(
+                state.index, q32, fetch * FILTER_FETCH, sel, matches, min(n_allowed, want_scan)
+            )
         fresh, fresh_vecs = state.fresh_rows, state.fresh_vecs
         if allowed is not None and len(fresh):
             keep = np.isin(fresh, allowed, assume_unique=True)
@@ -442,6 +481,52 @@ class FaissIvfBackend:
                 r = rows[idx]
             out.append(index._hits(r, s, m, q))
         return out
+
+
+def _search_by_matches(
+    ivf: Any, queries: np.ndarray, fetch: int, sel: Any, matches: np.ndarray, want: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Filtered IVF search that probes, per query, the nearest lists holding allowed ids.
+
+    Lists are taken nearest first (by the coarse quantiser's score), lists without an allowed
+    id are skipped, and a query stops once its lists hold ``want`` allowed ids; the lists go
+    to faiss's ``search_preassigned`` with the id selector, so only allowed ids are returned.
+    """
+    faiss = _faiss()
+    nlist = len(matches)
+    centroid_scores, lists = ivf.quantizer.search(queries, nlist)
+    held = matches[np.maximum(lists, 0)] * (lists >= 0)
+    useful = held > 0
+    # per query: the useful lists first, nearest first (a stable sort keeps the coarse order)
+    order = np.argsort(~useful, axis=1, kind="stable")
+    lists = np.take_along_axis(lists, order, axis=1)
+    centroid_scores = np.take_along_axis(centroid_scores, order, axis=1)
+    useful = np.take_along_axis(useful, order, axis=1)
+    cumulative = np.cumsum(np.take_along_axis(held, order, axis=1), axis=1)
+    # lists a query takes: up to and including the first one that reaches ``want``
+    taken = useful & (cumulative - np.take_along_axis(held, order, axis=1) < want)
+    width = max(1, int(taken.sum(axis=1).max()))
+    lists = np.where(taken, lists, -1)[:, :width]  # faiss skips list -1
+    centroid_scores = np.where(taken, centroid_scores, -np.inf)[:, :width]
+    lists = np.ascontiguousarray(lists, dtype=np.int64)
+    centroid_scores = np.ascontiguousarray(centroid_scores, dtype=np.float32)
+    n = len(queries)
+    dist = np.empty((n, fetch), dtype=np.float32)
+    ids = np.empty((n, fetch), dtype=np.int64)
+    params = faiss.SearchParametersIVF(nprobe=width, sel=sel)
+    # the Python wrapper of search_preassigned refuses ``params``; the C++ method takes them
+    ivf.search_preassigned_c(
+        n,
+        faiss.swig_ptr(queries),
+        fetch,
+        faiss.swig_ptr(lists),
+        faiss.swig_ptr(centroid_scores),
+        faiss.swig_ptr(dist),
+        faiss.swig_ptr(ids),
+        False,
+        params,
+    )
+    return dist, ids
 
 
 def top_k_of_scores_by_row(
