@@ -39,20 +39,59 @@ def add_videos(index: Index, vectors: np.ndarray, *, captions: bool = True) -> N
         index.add_captions(*(list(c) for c in zip(*sen, strict=True)))
 
 
+async def wait_until(pilot: Any, predicate: Any, what: str, timeout: float = 60.0) -> None:
+    """Poll ``predicate`` between pauses (never a fixed sleep) until it holds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.pause()
+        if predicate():
+            return
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
+        await pilot.pause(0.05)
+
+
+def _detail_caught_up(app: Any) -> bool:
+    """The detail pane shows the highlighted result (or there is none)."""
+    from vtrsearch.tables import plain
+
+    view = app.search_view
+    video_id = view.results.current_video_id()
+    return video_id is None or view.query_one("#detail").text.startswith(plain(video_id))
+
+
 async def settle(app: Any, pilot: Any) -> None:
-    """Wait until every worker is done and the screen has caught up."""
+    """Wait until no worker runs and the detail pane shows the highlighted row."""
+
+    def quiet() -> bool:
+        running = [w for w in app.workers if not w.is_finished]
+        return not running and _detail_caught_up(app)
+
+    from textual.worker import WorkerCancelled
+
     await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    try:
+        await app.workers.wait_for_complete()
+    except WorkerCancelled:
+        pass  # superseded by a newer worker of its group (exclusive=True): quiet() waits for it
+    await wait_until(pilot, quiet, "the TUI to settle")
 
 
 async def search(app: Any, pilot: Any, text: str) -> None:
-    """Type ``text`` into the query and press Enter, then settle."""
+    """Type ``text`` into the query and press Enter; wait for its results (or an error)."""
     await settle(app, pilot)
-    app.search_view.query_one("#query").focus()
-    app.search_view.query_one("#query").value = ""
+    view = app.search_view
+    before, notes = view.outcome, len(app.notification_log)
+    view.query_one("#query").focus()
+    view.query_one("#query").value = ""
     await pilot.press(*text)
     await pilot.press("enter")
+    await wait_until(
+        pilot,
+        lambda: view.outcome is not before or len(app.notification_log) > notes,
+        f"the search {text!r}",
+    )
     await settle(app, pilot)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers.tui_app import SIZE, errors, settle, status
+from helpers.tui_app import SIZE, errors, settle, status, wait_until
 from textual.widgets import ProgressBar, SelectionList
 
 from vtrsearch.tui import make_app
@@ -25,8 +25,10 @@ async def test_progress_bar_has_real_totals(index):
 
         view.watch(view, "status", record, init=False)
         await pilot.press("f3")
-        await pilot.pause()
+        # focus moves to the run button after a refresh; ctrl+r is bound on the view
+        await wait_until(pilot, lambda: app.focused is view.query_one("#eval-run"), "focus")
         await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: view.report is not None and not view.running, "the run")
         await settle(app, pilot)
         assert errors(app) == []
         steps = [(t, total, done) for t, total, done in shown if ": step " in t]
@@ -45,8 +47,8 @@ async def test_heads_only_run_skips_the_baseline(index):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f3")
-        await pilot.pause()
         view = app.evaluation_view
+        await wait_until(pilot, lambda: app.focused is view.query_one("#eval-run"), "focus")
         labels: set[str] = set()
 
         def record(text: str) -> None:
@@ -56,6 +58,7 @@ async def test_heads_only_run_skips_the_baseline(index):
         view.watch(view, "status", record, init=False)
         view.query_one("#eval-models", SelectionList).deselect("baseline")
         await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: view.report is not None and not view.running, "the run")
         await settle(app, pilot)
         assert errors(app) == []
         table = view.query_one("#eval-metrics")

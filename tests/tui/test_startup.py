@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers.tui_app import MINILM, SIZE, add_videos, errors, search, settle, status
+from helpers.tui_app import MINILM, SIZE, add_videos, errors, search, settle, status, wait_until
 
 from vtrsearch import Index
 from vtrsearch.tui import make_app
@@ -112,6 +112,7 @@ async def test_header_follows_the_video_count(tmp_path, vectors):
         other = Index.open(idx.uri)
         other.add_videos(["new0", "new1"], np.asarray(vectors[:2]) * -1.0, categories=[0, 1])
         await search(app, pilot, "like:video1")
-        assert app.video_count == 26
+        # the count reaches the App through a message passed up the widget tree
+        await wait_until(pilot, lambda: app.video_count == 26, "the new video count")
         assert app.sub_title == "index · 26 videos · 384-d · hf:minilm"
         assert errors(app) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers.tui_app import CAPTIONS, SIZE, errors, search, settle
+from helpers.tui_app import CAPTIONS, SIZE, errors, search, settle, wait_until
 from textual.widgets import Select, SelectionList
 
 from vtrsearch import Index
@@ -62,10 +62,17 @@ async def test_category_and_split_filters(index):
         # search as you type (ctrl+t): a pause after typing searches, no Enter needed
         query = app.search_view.query_one("#query")
         query.value = ""
-        await pilot.press("ctrl+t", *"drums")
-        await pilot.pause(0.8)
-        await settle(app, pilot)
         hits = index.search("drums", k=10, categories=["music"], split="test")
+        await pilot.press("ctrl+t", *"drums")
+        await wait_until(  # the pause after typing fires the search: poll, not a fixed sleep
+            pilot,
+            lambda: (
+                app.search_view.last_query == "drums"
+                and app.search_view.results.video_ids() == [h.video_id for h in hits]
+            ),
+            "the search as you type",
+        )
+        await settle(app, pilot)
         assert app.search_view.results.video_ids() == [h.video_id for h in hits]
         assert app.search_view.last_query == "drums"
 
@@ -76,10 +83,18 @@ async def test_more_like_this_and_head_switch(index, head_dir):
         await search(app, pilot, "a red car")
         table = app.search_view.results
         table.focus()
+        second = index.search("a red car", k=10)[1].video_id
         await pilot.press("down", "m")
+        await wait_until(
+            pilot,
+            lambda: (
+                app.search_view.query_one("#query").value == f"like:{second}"
+                and table.video_ids()[:1] == [second]
+            ),
+            "the more-like-this search",
+        )
         await settle(app, pilot)
         like = index.search(index.get(table.video_ids()[0]).vector, k=10)
-        second = index.search("a red car", k=10)[1].video_id
         assert app.search_view.query_one("#query").value == f"like:{second}"
         expected = index.search(index.get(second).vector, k=10)
         assert table.video_ids() == [h.video_id for h in expected]
@@ -87,11 +102,19 @@ async def test_more_like_this_and_head_switch(index, head_dir):
         # switch to the registered head: the current query is re-run through it
         app.search_view.query_one("#query").value = ""
         await search(app, pilot, "a red car")
-        app.search_view.query_one("#head", Select).value = "tuned"
-        await settle(app, pilot)
         other = Index.open(index.uri)
         other.use_head(head_dir)
         through_head = [h.video_id for h in other.search("a red car", k=10)]
+        app.search_view.query_one("#head", Select).value = "tuned"
+        await wait_until(  # the Select's change reaches the view as a message, then re-runs
+            pilot,
+            lambda: (
+                "head tuned" in str(app.search_view.query_one("#status").content)
+                and table.video_ids() == through_head
+            ),
+            "the re-run through the head",
+        )
+        await settle(app, pilot)
         assert table.video_ids() == through_head
         assert through_head != [h.video_id for h in index.search("a red car", k=10)]
         assert "head tuned" in str(app.search_view.query_one("#status").content)
@@ -136,8 +159,11 @@ async def test_index_without_encoder(bare_index, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         app.search_view.query_one("#head", Select).value = "gone"
-        await settle(app, pilot)
-        assert any(m.startswith("head gone unavailable") for m in errors(app))
+        await wait_until(
+            pilot,
+            lambda: any(m.startswith("head gone unavailable") for m in errors(app)),
+            "the error about the missing head",
+        )
 
 
 async def test_evaluation_matches_evaluate_index(index, head_dir, tmp_path):
@@ -146,11 +172,13 @@ async def test_evaluation_matches_evaluate_index(index, head_dir, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f3")
-        await pilot.pause()
-        await pilot.press("ctrl+r")
-        await settle(app, pilot)
         view = app.evaluation_view
+        # focus moves to the run button after a refresh; ctrl+r is bound on the view
+        await wait_until(pilot, lambda: app.focused is view.query_one("#eval-run"), "focus")
+        await pilot.press("ctrl+r")
         table = view.query_one("#eval-metrics")
+        await wait_until(pilot, lambda: table.row_count == 2, "the evaluation")
+        await settle(app, pilot)
         assert [r.label for r in report.rows] == ["baseline", "head:tuned"]
         assert table.row_count == 2
         for i, row in enumerate(report.rows):
@@ -166,14 +194,22 @@ async def test_evaluation_matches_evaluate_index(index, head_dir, tmp_path):
         base_cat = report.rows[0].per_category["t2v"]
         assert sorted(cats.column_values(0)) == sorted(base_cat)
         col = 2  # "base R@1"
+        # a DataTable widens its columns for new rows when next idle: wait for the widths
+        widest = max(len(str(v)) for v in cats.column_values(0))
+        await wait_until(
+            pilot, lambda: cats.ordered_columns[0].content_width >= widest, "column widths"
+        )
         x = sum(c.get_render_width(cats) for c in cats.ordered_columns[:col]) + 2
         await pilot.click(cats, offset=(x, 0))
-        await pilot.pause()
+        await wait_until(pilot, lambda: cats.sorted_by == "baseline R@1", "the sort")
         values = [float(v) for v in cats.column_values(col)]
         assert values == sorted(values) and cats.sorted_by == "baseline R@1"
         await pilot.click(cats, offset=(x, 0))
-        await pilot.pause()
-        assert [float(v) for v in cats.column_values(col)] == sorted(values, reverse=True)
+
+        def descending() -> bool:
+            return [float(v) for v in cats.column_values(col)] == sorted(values, reverse=True)
+
+        await wait_until(pilot, descending, "the reversed sort")
         lengths = view.query_one("#eval-lengths", SortableTable)
         assert lengths.column_values(0) == list(report.rows[0].per_length)
         # save the report: metrics.json + PNG figures
