@@ -105,7 +105,7 @@ def main() -> None:
     )
     parser.add_argument("--exact-queries", type=int, default=50, help="timed exact queries")
     parser.add_argument("--kinds", nargs="+", default=["faiss-ivf-fp16", "faiss-ivf-sq8"])
-    parser.add_argument("--nlist", type=int, help="default: 4 x sqrt(n)")
+    parser.add_argument("--nlist", type=int, help="default: the kind's (2 x sqrt(n))")
     parser.add_argument("--train-size", type=int)
     parser.add_argument("--niter", type=int, help="k-means iterations (default 10)")
     parser.add_argument(
