@@ -11,7 +11,7 @@ import pytest
 
 from vtrsearch import Index
 from vtrsearch.cli.main import main
-from vtrsearch.index import ann_mixin, faiss_ann
+from vtrsearch.index import ann_mixin, faiss_ann, faiss_state
 from vtrsearch.index.ann import AnnNotBuiltError, ann_kinds, backend_for, register_backend
 from vtrsearch.stores.uri import cache_dir
 
@@ -296,4 +296,4 @@ def test_missing_faiss_names_the_extra(tmp_path, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "faiss", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'vtrsearch\[ann\]'"):
-        faiss_ann._faiss()
+        faiss_state.load_faiss()

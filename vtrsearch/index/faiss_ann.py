@@ -46,17 +46,22 @@ import secrets
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from ..extras import require_extra
 from ..stores.uri import cache_dir
 from .ann import ProgressFn, register_backend
-from .gallery import Gallery
+from .faiss_state import (
+    FaissState,
+    fingerprints,
+    gallery_float32,
+    load_faiss,
+    search_by_matches,
+    top_k_of_scores_by_row,
+)
 
 if TYPE_CHECKING:
     from ..results import Hit
@@ -78,122 +83,6 @@ SCAN_VECTORS = 40_000
 FILTER_SCAN = 4.0
 #: A filtered query fetches this many times ``k * rescore`` candidates for re-scoring.
 FILTER_FETCH = 4
-_FP_SEED = 1234
-
-
-def _faiss() -> Any:
-    return require_extra("faiss", "ann")
-
-
-def gallery_float32(m: Gallery, rows: np.ndarray | None = None) -> np.ndarray:
-    """The gallery's vectors (of ``rows``) as float32: the one place that converts them."""
-    if rows is not None:  # only these rows' pages are read (the gallery may be memory-mapped)
-        return np.ascontiguousarray(m.exact_rows(np.asarray(rows)), dtype=np.float32)
-    return np.ascontiguousarray(m.vectors, dtype=np.float32)
-
-
-def fingerprints(m: Gallery) -> np.ndarray:
-    """Two random projections per row: a vector that changed under the same id shows here."""
-    return fingerprints_of_rows(m, np.arange(len(m)))
-
-
-@dataclass
-class _State:
-    """A loaded faiss index and its mapping onto one gallery."""
-
-    index: Any
-    ids: np.ndarray  # object array: video id of each faiss id
-    fp: np.ndarray  # (n_built, 2) fingerprints
-    manifest: dict[str, Any]
-    pointer_mtime: int | None = None
-    checked_at: float = 0.0
-    gallery: Gallery | None = None
-    row_of_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    id_of_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    fresh_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    fresh_vecs: np.ndarray | None = None  # float32 vectors of fresh_rows (searched exactly)
-    selectors: dict[Any, tuple[Any, np.ndarray, np.ndarray]] = field(default_factory=dict)
-    list_of_id: np.ndarray | None = None  # inverted list of each faiss id (read lazily)
-
-    def align(self, m: Gallery) -> None:
-        """Map faiss ids onto the rows of gallery ``m`` (once per gallery)."""
-        if self.gallery is m:
-            return
-        import pandas as pd
-
-        rows = pd.Index(m.ids).get_indexer(self.ids).astype(np.int64)
-        ok = rows >= 0
-        if ok.any():
-            now = fingerprints_of_rows(m, rows[ok])
-            changed = np.abs(now - self.fp[ok]).max(axis=1) > 1e-4
-            idx = np.flatnonzero(ok)[changed]
-            rows[idx] = -1
-        self.row_of_id = rows
-        self.id_of_row = np.full(len(m), -1, dtype=np.int64)
-        valid = rows >= 0
-        self.id_of_row[rows[valid]] = np.flatnonzero(valid)
-        self.fresh_rows = np.flatnonzero(self.id_of_row < 0)
-        self.fresh_vecs = gallery_float32(m, self.fresh_rows) if len(self.fresh_rows) else None
-        self.selectors = {}
-        self.gallery = m
-        if len(self.fresh_rows) or not valid.all():
-            logger.info(
-                "ANN index is stale: %d video(s) searched exactly, %d gone",
-                len(self.fresh_rows),
-                int((~valid).sum()),
-            )
-
-    def lists(self) -> np.ndarray:
-        """The inverted list that holds each faiss id (read from the index once)."""
-        if self.list_of_id is None:
-            faiss = _faiss()
-            ivf = faiss.extract_index_ivf(self.index)
-            out = np.full(ivf.ntotal, -1, dtype=np.int64)
-            for list_no in range(ivf.nlist):
-                size = ivf.invlists.list_size(list_no)
-                if size:
-                    ids = faiss.rev_swig_ptr(ivf.invlists.get_ids(list_no), size)
-                    out[np.asarray(ids, dtype=np.int64)] = list_no
-            self.list_of_id = out
-        return self.list_of_id
-
-    def matches_per_list(self, key: Any, allowed_rows: np.ndarray | None) -> np.ndarray:
-        """How many allowed faiss ids each inverted list holds."""
-        self.selector(key, allowed_rows)
-        return self.selectors[key][2]
-
-    def selector(self, key: Any, allowed_rows: np.ndarray | None) -> Any:
-        """An ``IDSelectorBitmap`` over the faiss ids allowed (``None``: every id is)."""
-        if key in self.selectors:
-            return self.selectors[key][0]
-        faiss = _faiss()
-        mask = self.row_of_id >= 0
-        if allowed_rows is not None:
-            keep = np.zeros(len(self.id_of_row), dtype=bool)
-            keep[allowed_rows] = True
-            mask &= np.where(self.row_of_id >= 0, keep[np.maximum(self.row_of_id, 0)], False)
-        nlist = int(faiss.extract_index_ivf(self.index).nlist)
-        if allowed_rows is None and mask.all():
-            sel, bits = None, np.zeros(0, np.uint8)
-            matches = np.zeros(0, np.int64)
-        else:
-            bits = np.packbits(mask, bitorder="little")
-            sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
-            lists = self.lists()[mask]
-            matches = np.bincount(lists[lists >= 0], minlength=nlist).astype(np.int64)
-        if len(self.selectors) >= 64:
-            self.selectors.clear()
-        self.selectors[key] = (sel, bits, matches)  # the bitmap must outlive the selector
-        return sel
-
-
-def fingerprints_of_rows(m: Gallery, rows: np.ndarray, batch: int = 65536) -> np.ndarray:
-    proj = np.random.default_rng(_FP_SEED).standard_normal((m.vectors.shape[1], 2))
-    proj = proj.astype(np.float32)
-    out = np.empty((len(rows), 2), dtype=np.float32)
-    for start in range(0, len(rows), batch):
-        out[start : start + batch] = gallery_float32(m, rows[start : start + batch]) @ proj
-    return out
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -291,7 +180,7 @@ class FaissIvfBackend:
     def build(
         self, index: Index, params: Mapping[str, Any], progress: ProgressFn | None
     ) -> dict[str, Any]:
-        faiss = _faiss()
+        faiss = load_faiss()
         if index.searches_on_store:
             raise ValueError(
                 f"{self.kind} runs over the in-memory gallery, but this index searches on the "
@@ -330,15 +219,15 @@ class FaissIvfBackend:
             "build_seconds": round(time.perf_counter() - started, 3),
             "faiss": faiss.__version__,
         }
-        state = _State(ivf, np.asarray(m.ids, dtype=object), fp, manifest)
+        state = FaissState(ivf, np.asarray(m.ids, dtype=object), fp, manifest)
         folder = cache_dir(index.uri)
         if folder is not None:
             state.pointer_mtime = self._save(folder / ANN_FOLDER, state)
         index.__dict__[STATE_ATTR] = state
         return p
 
-    def _save(self, folder: Path, state: _State) -> int:
-        faiss = _faiss()
+    def _save(self, folder: Path, state: FaissState) -> int:
+        faiss = load_faiss()
         folder.mkdir(parents=True, exist_ok=True)
         token = secrets.token_hex(6)
         work = folder / f".build-{os.getpid()}-{token}"
@@ -362,8 +251,8 @@ class FaissIvfBackend:
         return (folder / POINTER).stat().st_mtime_ns
 
     # loading -------------------------------------------------------------------------------
-    def _state(self, index: Index) -> _State:
-        state: _State | None = index.__dict__.get(STATE_ATTR)
+    def _state(self, index: Index) -> FaissState:
+        state: FaissState | None = index.__dict__.get(STATE_ATTR)
         folder = cache_dir(index.uri)
         now = time.monotonic()
         if folder is None:
@@ -386,8 +275,8 @@ class FaissIvfBackend:
         state.checked_at = now
         return state
 
-    def _load(self, pointer: Path) -> _State:
-        faiss = _faiss()
+    def _load(self, pointer: Path) -> FaissState:
+        faiss = load_faiss()
         live = pointer.parent / json.loads(pointer.read_text())["folder"]
         manifest = json.loads((live / "manifest.json").read_text())
         ivf = faiss.read_index(str(live / "index.faiss"))
@@ -401,7 +290,7 @@ class FaissIvfBackend:
             ],
             axis=1,
         )
-        return _State(ivf, ids, fp, manifest)
+        return FaissState(ivf, ids, fp, manifest)
 
     def manifest(self, index: Index) -> dict[str, Any] | None:
         """The manifest of the live faiss index, or ``None`` when there is none."""
@@ -420,7 +309,7 @@ class FaissIvfBackend:
         splits: frozenset[str] | None,
         params: Mapping[str, Any],
     ) -> list[list[Hit]]:
-        faiss = _faiss()
+        faiss = load_faiss()
         if index.searches_on_store:
             raise ValueError(
                 f"{self.kind} needs the gallery in memory (this index has gallery='store')"
@@ -451,7 +340,7 @@ class FaissIvfBackend:
             share = n_allowed / max(1, len(m))
             matches = state.matches_per_list((cats, splits), allowed)
             want_scan = FILTER_SCAN * nprobe * state.index.ntotal / nlist * math.sqrt(share)
-            dist, ids = _search_by_matches(
+            dist, ids = search_by_matches(
                 state.index, q32, fetch * FILTER_FETCH, sel, matches, min(n_allowed, want_scan)
             )
         fresh, fresh_vecs = state.fresh_rows, state.fresh_vecs
@@ -483,60 +372,6 @@ class FaissIvfBackend:
         return out
 
 
-def _search_by_matches(
-    ivf: Any, queries: np.ndarray, fetch: int, sel: Any, matches: np.ndarray, want: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Filtered IVF search that probes, per query, the nearest lists holding allowed ids.
-
-    Lists are taken nearest first (by the coarse quantiser's score), lists without an allowed
-    id are skipped, and a query stops once its lists hold ``want`` allowed ids; the lists go
-    to faiss's ``search_preassigned`` with the id selector, so only allowed ids are returned.
-    """
-    faiss = _faiss()
-    nlist = len(matches)
-    centroid_scores, lists = ivf.quantizer.search(queries, nlist)
-    held = matches[np.maximum(lists, 0)] * (lists >= 0)
-    useful = held > 0
-    # per query: the useful lists first, nearest first (a stable sort keeps the coarse order)
-    order = np.argsort(~useful, axis=1, kind="stable")
-    lists = np.take_along_axis(lists, order, axis=1)
-    centroid_scores = np.take_along_axis(centroid_scores, order, axis=1)
-    useful = np.take_along_axis(useful, order, axis=1)
-    cumulative = np.cumsum(np.take_along_axis(held, order, axis=1), axis=1)
-    # lists a query takes: up to and including the first one that reaches ``want``
-    taken = useful & (cumulative - np.take_along_axis(held, order, axis=1) < want)
-    width = max(1, int(taken.sum(axis=1).max()))
-    lists = np.where(taken, lists, -1)[:, :width]  # faiss skips list -1
-    centroid_scores = np.where(taken, centroid_scores, -np.inf)[:, :width]
-    lists = np.ascontiguousarray(lists, dtype=np.int64)
-    centroid_scores = np.ascontiguousarray(centroid_scores, dtype=np.float32)
-    n = len(queries)
-    dist = np.empty((n, fetch), dtype=np.float32)
-    ids = np.empty((n, fetch), dtype=np.int64)
-    params = faiss.SearchParametersIVF(nprobe=width, sel=sel)
-    # the Python wrapper of search_preassigned refuses ``params``; the C++ method takes them
-    ivf.search_preassigned_c(
-        n,
-        faiss.swig_ptr(queries),
-        fetch,
-        faiss.swig_ptr(lists),
-        faiss.swig_ptr(centroid_scores),
-        faiss.swig_ptr(dist),
-        faiss.swig_ptr(ids),
-        False,
-        params,
-    )
-    return dist, ids
-
-
-def top_k_of_scores_by_row(
-    scores: np.ndarray, rows: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` positions by score, ties broken by gallery row (like the exact search)."""
-    order = np.lexsort((rows, -scores))[:k]
-    return order, scores[order]
-
-
 FAISS_KINDS = {
     "faiss-ivf-fp16": FaissIvfBackend("faiss-ivf-fp16", "SQfp16", rescore=2),
     "faiss-ivf-sq8": FaissIvfBackend("faiss-ivf-sq8", "SQ8", rescore=4),
@@ -545,4 +380,4 @@ FAISS_KINDS = {
 for _backend in FAISS_KINDS.values():
     register_backend(_backend)
 
-__all__ = ["FAISS_KINDS", "FaissIvfBackend", "gallery_float32"]
+__all__ = ["FAISS_KINDS", "FaissIvfBackend"]
