@@ -190,6 +190,39 @@ def test_rescored_widens_until_exact():
     assert calls[0] == first_pass(10) and len(calls) > 1  # it did widen
 
 
+def test_large_score_vectors_select_like_a_stable_sort():
+    """From 65,536 scores up the k-th best comes from torch's topk (when torch is loaded):
+    the rows, ties included, are still those of a stable descending sort, and re-scoring
+    through the one-step threshold widening stays exact."""
+    import torch  # noqa: F401  (loaded, as it is once a compact kernel ran)
+
+    rng = np.random.default_rng(5)
+    n = 200_000
+    exact = np.round(rng.uniform(0, 1, n), 3).astype(np.float32)  # many ties
+    for k in (1, 10, 1000):
+        rows, top = top_k_of_scores(exact, k)
+        want = np.lexsort((np.arange(n), -exact))[:k]
+        assert rows.tolist() == want.tolist() and np.array_equal(top, exact[want])
+    bound = 0.01
+    approx = (exact + rng.uniform(-bound, bound, n)).astype(np.float32)
+    best = exact > 0.995  # the true best look worse by almost the bound: forces the widening
+    approx[best] = exact[best] - bound * 0.999
+    calls = []
+
+    def exact_of(cand):
+        calls.append(len(cand))
+        return exact[cand]
+
+    def select(scores, cand):
+        idx, top = top_k_of_scores(scores, 10)
+        return cand[idx], top
+
+    rows, top = rescored(approx, bound, exact_of, select, 10)
+    want = np.lexsort((np.arange(n), -exact))[:10]
+    assert rows.tolist() == want.tolist() and np.array_equal(top, exact[want])
+    assert len(calls) == 2 and calls[1] < n  # widened once, to far fewer than every row
+
+
 def test_auto_precision_rule(tmp_path):
     assert resolve_precision("auto", 1000, 1024) == "float32"
     big = AUTO_FLOAT32_BYTES // (1024 * 4) + 1

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -57,6 +58,7 @@ MIN_EXTRA = 32
 #: At most this many candidate rows are read with ``pread`` (more go through the memory map).
 PREAD_ROWS = 4096
 _CHUNK = 8192  # rows cast to float32 at once (32 MiB at d=1024; fewer, larger BLAS calls)
+_TOPK_MIN = 65536  # below this many scores numpy's argpartition is as fast as torch's topk
 
 
 def check_precision(precision: Any) -> str:
@@ -72,6 +74,26 @@ def resolve_precision(precision: str, n_vectors: int, dim: int) -> str:
     if precision != "auto":
         return precision
     return "float32" if n_vectors * dim * 4 <= AUTO_FLOAT32_BYTES else "float16"
+
+
+def kth_largest(scores: np.ndarray, m: int) -> float:
+    """The ``m``-th largest of ``scores`` (``1 <= m <= len(scores)``).
+
+    With torch already imported (it is once a compact kernel ran) and a large array, torch's
+    ``topk`` (about 4 ms for 1M float32 here) instead of numpy's ``argpartition`` (7-13 ms);
+    torch is never imported for this.
+    """
+    n = len(scores)
+    torch = sys.modules.get("torch")
+    if (
+        torch is not None
+        and n >= _TOPK_MIN
+        and scores.dtype in (np.float32, np.float16)
+        and scores.flags.c_contiguous
+        and scores.flags.writeable
+    ):
+        return float(torch.topk(torch.from_numpy(scores), m, sorted=False).values.min())
+    return float(scores[np.argpartition(scores, n - m)[n - m :]].min())
 
 
 def first_pass(k: int) -> int:
@@ -297,13 +319,22 @@ def rescored(
     m = min(n, first_pass(k))
     while True:
         if m >= n:
-            cand = np.arange(n)
-        else:
-            cand = np.sort(np.argpartition(approx, n - m)[n - m :])
+            pos, scores = select(exact(np.arange(n)), np.arange(n))
+            return pos, scores
+        # the candidates: every item scoring at least the m-th best (ties included), sorted
+        threshold = kth_largest(approx, m)
+        cand = np.flatnonzero(approx >= threshold)
         pos, scores = select(exact(cand), cand)
-        if m >= n:
+        if len(pos) < k:  # the selection skipped candidates (e.g. per-video caps): widen
+            m = min(n, m * 4)
+            continue
+        # every item outside scores below threshold + bound exactly
+        if threshold + bound < float(scores[-1]):
             return pos, scores
-        # every item outside the candidates scores at most min(approx[cand]) + bound exactly
-        if len(pos) >= k and float(approx[cand].min()) + bound < float(scores[-1]):
-            return pos, scores
-        m = min(n, m * 4)
+        # Widen once to every item that could still beat the k-th exact score. The new k-th
+        # exact score is at least the old one (the candidates only grew), and every item left
+        # outside scores below the old one exactly, so this selection is final.
+        wider = np.flatnonzero(approx >= float(scores[-1]) - bound)
+        if len(wider) >= n:
+            return select(exact(np.arange(n)), np.arange(n))
+        return select(exact(wider), wider)

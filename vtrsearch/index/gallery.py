@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import NoSegmentsError
-from .compact import CompactVectors, rescored
+from .compact import CompactVectors, kth_largest, rescored
 
 if TYPE_CHECKING:
     from .segment_block import SegmentBlock
@@ -247,8 +247,7 @@ def top_k_of_scores(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=scores.dtype)
     if k < n:
-        part = np.argpartition(scores, n - k)[n - k :]
-        kth = scores[part].min()
+        kth = kth_largest(scores, k)
         # Every row tied with the k-th score is a candidate, so ties resolve by row order.
         candidates = np.flatnonzero(scores >= kth)
     else:
