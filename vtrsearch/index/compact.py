@@ -331,10 +331,18 @@ def rescored(
         # every item outside scores below threshold + bound exactly
         if threshold + bound < float(scores[-1]):
             return pos, scores
-        # Widen once to every item that could still beat the k-th exact score. The new k-th
-        # exact score is at least the old one (the candidates only grew), and every item left
-        # outside scores below the old one exactly, so this selection is final.
-        wider = np.flatnonzero(approx >= float(scores[-1]) - bound)
+        # Widen once to every item that could still reach the k-th exact score. The wider set
+        # holds the old top k (each scores at least the k-th exact score, so at least that
+        # minus the bound on the compact matrix), so its k-th exact score is at least the old
+        # one, and every item left outside scores below the old one exactly: this selection
+        # is final.
+        wider = np.flatnonzero(approx >= _float32_at_most(float(scores[-1]) - bound))
         if len(wider) >= n:
             return select(exact(np.arange(n)), np.arange(n))
         return select(exact(wider), wider)
+
+
+def _float32_at_most(x: float) -> np.float32:
+    """The largest float32 not above ``x`` (a comparison threshold that never rounds up)."""
+    y = np.float32(x)
+    return y if float(y) <= x else np.nextafter(y, np.float32(-np.inf))
