@@ -333,8 +333,12 @@ class FaissIvfBackend:
         fetch = k * rescore if rescore > 0 else k
         sel = state.selector((cats, splits), allowed)
         q32 = np.ascontiguousarray(queries, dtype=np.float32)
-        if sel is None:
-            sp = faiss.SearchParametersIVF(nprobe=nprobe)
+        if allowed is None:  # no filter (a stale index still excludes gone ids through sel)
+            sp = (
+                faiss.SearchParametersIVF(nprobe=nprobe)
+                if sel is None
+                else faiss.SearchParametersIVF(nprobe=nprobe, sel=sel)
+            )
             dist, ids = state.index.search(q32, fetch, params=sp)
         else:
             share = n_allowed / max(1, len(m))
