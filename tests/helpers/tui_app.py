@@ -58,7 +58,10 @@ def _detail_caught_up(app: Any) -> bool:
 
     view = app.search_view
     video_id = view.results.current_video_id()
-    return video_id is None or view.query_one("#detail").text.startswith(plain(video_id))
+    if video_id is None:
+        return True
+    text = view.query_one("#detail").text
+    return text.startswith(plain(video_id)) or "is no longer in the index" in text
 
 
 async def settle(app: Any, pilot: Any) -> None:
