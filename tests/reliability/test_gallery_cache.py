@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -192,6 +193,41 @@ def test_precisions_keep_separate_builds(uri):
     names = sorted(p.name for p in cache_dir(uri).glob("gallery-*.json"))
     assert names == ["gallery-float16.json", "gallery-float32.json", "gallery-int8.json"]
     assert len(build_folders(uri)) == 3
+
+
+def test_precisions_share_one_float32_copy_on_disk(uri):
+    """The float32 re-scoring copy was written once per precision (3 x 4 GB at 1M x 1024):
+    later builds of the same table versions hard-link it, and each build stays whole."""
+    q = vectors(1, seed=29)[0]
+    for precision in ("float32", "float16", "int8"):
+        Index.open(uri, precision=precision).search(q)
+    folders = build_folders(uri)
+    for name in ("exact.npy", "ids.arrow", "seg_exact.npy"):
+        inodes = {(f / name).stat().st_ino for f in folders}
+        assert len(inodes) == 1, name
+        assert (folders[0] / name).stat().st_nlink == 3
+    codes = [f / "codes.npy" for f in folders if (f / "codes.npy").exists()]
+    assert len({c.stat().st_ino for c in codes}) == 2  # float16 and int8 codes: their own
+    assert not [p for f in folders for p in f.iterdir() if p.name.startswith(".")]
+    # removing one build (as a rebuild's clean-up does) leaves the others whole and current
+    f32 = json.loads((cache_dir(uri) / "gallery-float32.json").read_text())["folder"]
+    shutil.rmtree(cache_dir(uri) / f32)
+    builds = gallery_cache.builds
+    for precision in ("float16", "int8"):
+        assert top_ids(Index.open(uri, precision=precision), q) == want_ids(vectors(), q)
+    assert gallery_cache.builds == builds
+    # a write makes new builds; they link to each other again, never to the stale files
+    index = Index.open(uri)
+    index.add_videos(["new"], q[None, :], categories=[0])
+    index.store.close()
+    for precision in ("float16", "float32"):
+        assert top_ids(Index.open(uri, precision=precision), q)[0] == "new"
+    pointers = {
+        p: json.loads((cache_dir(uri) / f"gallery-{p}.json").read_text())["folder"]
+        for p in ("float16", "float32")
+    }
+    a, b = (cache_dir(uri) / pointers[p] / "exact.npy" for p in ("float16", "float32"))
+    assert a.stat().st_ino == b.stat().st_ino and np.load(a).shape[0] == N + 1
 
 
 def test_unwritable_cache_falls_back_to_ram(tmp_path, monkeypatch):

@@ -14,6 +14,9 @@ Layout of the cache folder::
                                seg_*.npy for segments, manifest.json
     gallery.lock               serialises builders (a killed builder's lock is released)
 
+Files that do not depend on the precision (``exact.npy``, ids, categories, segments) are hard
+links into another precision's build of the same table versions when one exists.
+
 The manifest records the table versions (:func:`~.gallery_loader.table_versions`) with the
 index's creation time (a deleted and re-created index restarts its versions), dim,
 counts, precision, split names and, per file, its size and a hash of sampled 4 KiB blocks
@@ -231,6 +234,7 @@ def _build(store: VectorStore, dim: int, precision: str, cache: Path, key: str) 
         for path in sorted(folder.iterdir()):
             _fsync(path)
             files[path.name] = [path.stat().st_size, _sample_hash(path)]
+        _share_with_other_precisions(cache, precision, key, folder, files)
         manifest = {
             "format": FORMAT,
             "folder": folder.name,
@@ -254,6 +258,41 @@ def _build(store: VectorStore, dim: int, precision: str, cache: Path, key: str) 
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+#: Files every precision's build writes with the same bytes for the same table versions.
+SHARED_FILES = tuple(
+    "exact.npy category.npy split_codes.npy ids.arrow seg_exact.npy seg_video_row.npy "
+    "seg_segment.npy seg_start.npy seg_end.npy".split()
+)
+
+
+def _share_with_other_precisions(
+    cache: Path, precision: str, key: str, folder: Path, files: dict[str, list[Any]]
+) -> None:
+    """Replace this build's precision-independent files by hard links to another precision's
+    current build of the same table versions (same size and sampled hash): one float32 copy
+    on disk and in the page cache instead of one per precision (3 x 4 GB at 1M x 1024). Each
+    build stays a complete folder; where links fail, the copy stays."""
+    for other in (p for p in ("float32", "float16", "int8") if p != precision):
+        manifest = _read_manifest(cache, other)
+        if manifest is None or manifest.get("versions") != key:
+            continue
+        theirs = cache / str(manifest.get("folder", ""))
+        for name in SHARED_FILES:
+            mine, source, tmp = folder / name, theirs / name, folder / f".{name}.link"
+            if name not in files or manifest.get("files", {}).get(name) != files[name]:
+                continue
+            try:  # their file as it is now, not only as their manifest says
+                if os.path.samefile(source, mine):
+                    continue  # linked already (rename onto the same file would do nothing)
+                if [source.stat().st_size, _sample_hash(source)] != files[name]:
+                    continue
+                os.link(source, tmp)
+                os.replace(tmp, mine)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
 
 def _write_videos(
