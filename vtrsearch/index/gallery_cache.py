@@ -35,6 +35,7 @@ the first's build current and uses it).
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import hashlib
 import json
 import logging
@@ -271,28 +272,43 @@ def _share_with_other_precisions(
     cache: Path, precision: str, key: str, folder: Path, files: dict[str, list[Any]]
 ) -> None:
     """Replace this build's precision-independent files by hard links to another precision's
-    current build of the same table versions (same size and sampled hash): one float32 copy
-    on disk and in the page cache instead of one per precision (3 x 4 GB at 1M x 1024). Each
-    build stays a complete folder; where links fail, the copy stays."""
+    current build of the same table versions: one float32 copy on disk and in the page cache
+    instead of one per precision (3 x 4 GB at 1M x 1024). All or nothing per build: every
+    shared file must match (size and sampled hash), and the small ones (ids, categories,
+    splits, segment rows) byte for byte, so the rows are the same rows in the same order and
+    the vectors of a version under those ids are the same. Where links fail, copies stay."""
+    names = [name for name in SHARED_FILES if name in files]
     for other in (p for p in ("float32", "float16", "int8") if p != precision):
         manifest = _read_manifest(cache, other)
         if manifest is None or manifest.get("versions") != key:
             continue
         theirs = cache / str(manifest.get("folder", ""))
-        for name in SHARED_FILES:
-            mine, source, tmp = folder / name, theirs / name, folder / f".{name}.link"
-            if name not in files or manifest.get("files", {}).get(name) != files[name]:
-                continue
-            try:  # their file as it is now, not only as their manifest says
-                if os.path.samefile(source, mine):
-                    continue  # linked already (rename onto the same file would do nothing)
-                if [source.stat().st_size, _sample_hash(source)] != files[name]:
-                    continue
-                os.link(source, tmp)
+        if any(manifest.get("files", {}).get(name) != files[name] for name in names):
+            continue
+        try:  # their files as they are now, not only as their manifest says
+            same = all(
+                [(theirs / n).stat().st_size, _sample_hash(theirs / n)] == files[n]
+                and (
+                    n in ("exact.npy", "seg_exact.npy")
+                    or filecmp.cmp(theirs / n, folder / n, shallow=False)
+                )
+                for n in names
+            )
+        except OSError:
+            continue
+        if not same:
+            continue
+        for name in names:
+            mine, tmp = folder / name, folder / f".{name}.link"
+            try:
+                if os.path.samefile(theirs / name, mine):
+                    continue  # linked already (a rename onto the same file would do nothing)
+                os.link(theirs / name, tmp)
                 os.replace(tmp, mine)
             except OSError:
                 with contextlib.suppress(OSError):
                     tmp.unlink()
+        return
 
 
 def _write_videos(
