@@ -247,23 +247,15 @@ def main() -> None:
     print(HEADER)
     results: list[dict] = []
     lines = []
-    if "lance" in args.stores:
+    stores = {
+        "lance": lambda: (str(work / "lance"), lance_settings(args.n, args.quick)),
+        "qdrant": lambda: (f"qdrant+local://{work}/qdrant", qdrant_settings(args.quick)),
+    }
+    for store in (s for s in stores if s in args.stores):
+        uri, settings = stores[store]()
         lines += run_store(
-            str(work / "lance"),
-            lance_settings(args.n, args.quick),
-            data,
-            args.n,
-            args.dim,
-            queries,
-            truth,
-            ftruth,
-            results,
-            args.flat_queries,
-        )
-    if "qdrant" in args.stores:
-        lines += run_store(
-            f"qdrant+local://{work}/qdrant",
-            qdrant_settings(args.quick),
+            uri,
+            settings,
             data,
             args.n,
             args.dim,

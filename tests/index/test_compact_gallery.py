@@ -167,13 +167,8 @@ def test_compact_scores_within_bound(precision, kernel, monkeypatch):
     assert np.abs(many - queries(5, seed=2) @ x.T).max() <= max(c.bound(q) for q in queries(5, 2))
 
 
-def test_rescored_widens_until_exact():
-    """Compact scores that put the true best rows last force the candidates to widen."""
-    rng = np.random.default_rng(2)
-    exact = rng.uniform(0, 1, 5000).astype(np.float32)
-    bound = 0.05
-    approx = exact - bound * (exact > 0.97)  # the true top rows look worse by the full bound
-    approx = approx.astype(np.float32)
+def rescored_top10(approx, bound, exact):
+    """:func:`rescored` top 10 over ``exact`` scores, with the sizes of the re-scored sets."""
     calls = []
 
     def exact_of(cand):
@@ -185,6 +180,17 @@ def test_rescored_widens_until_exact():
         return cand[idx], top
 
     rows, top = rescored(approx, bound, exact_of, select, 10)
+    return rows, top, calls
+
+
+def test_rescored_widens_until_exact():
+    """Compact scores that put the true best rows last force the candidates to widen."""
+    rng = np.random.default_rng(2)
+    exact = rng.uniform(0, 1, 5000).astype(np.float32)
+    bound = 0.05
+    approx = exact - bound * (exact > 0.97)  # the true top rows look worse by the full bound
+    approx = approx.astype(np.float32)
+    rows, top, calls = rescored_top10(approx, bound, exact)
     want_rows, want_top = top_k_of_scores(exact, 10)
     assert rows.tolist() == want_rows.tolist() and np.array_equal(top, want_top)
     assert calls[0] == first_pass(10) and len(calls) > 1  # it did widen
@@ -207,17 +213,7 @@ def test_large_score_vectors_select_like_a_stable_sort():
     approx = (exact + rng.uniform(-bound, bound, n)).astype(np.float32)
     best = exact > 0.995  # the true best look worse by almost the bound: forces the widening
     approx[best] = exact[best] - bound * 0.999
-    calls = []
-
-    def exact_of(cand):
-        calls.append(len(cand))
-        return exact[cand]
-
-    def select(scores, cand):
-        idx, top = top_k_of_scores(scores, 10)
-        return cand[idx], top
-
-    rows, top = rescored(approx, bound, exact_of, select, 10)
+    rows, top, calls = rescored_top10(approx, bound, exact)
     want = np.lexsort((np.arange(n), -exact))[:10]
     assert rows.tolist() == want.tolist() and np.array_equal(top, exact[want])
     assert len(calls) == 2 and calls[1] < n  # widened once, to far fewer than every row

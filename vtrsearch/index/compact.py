@@ -319,8 +319,7 @@ def rescored(
     m = min(n, first_pass(k))
     while True:
         if m >= n:
-            pos, scores = select(exact(np.arange(n)), np.arange(n))
-            return pos, scores
+            return select(exact(np.arange(n)), np.arange(n))
         # the candidates: every item scoring at least the m-th best (ties included), sorted
         threshold = kth_largest(approx, m)
         cand = np.flatnonzero(approx >= threshold)
@@ -337,8 +336,6 @@ def rescored(
         # one, and every item left outside scores below the old one exactly: this selection
         # is final.
         wider = np.flatnonzero(approx >= _float32_at_most(float(scores[-1]) - bound))
-        if len(wider) >= n:
-            return select(exact(np.arange(n)), np.arange(n))
         return select(exact(wider), wider)
 
 

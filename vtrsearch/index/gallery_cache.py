@@ -311,17 +311,28 @@ def _share_with_other_precisions(
         return
 
 
+def _vector_files(
+    folder: Path, prefix: str, precision: str, n: int, dim: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """New memory-mapped ``<prefix>exact.npy`` (float32) and, for a compact precision,
+    ``<prefix>codes.npy`` (+ ``<prefix>scales.npy`` for int8) of ``n`` rows."""
+    exact = open_memmap(folder / f"{prefix}exact.npy", mode="w+", dtype=np.float32, shape=(n, dim))
+    codes = scales = None
+    if precision != "float32":
+        dtype = np.float16 if precision == "float16" else np.int8
+        codes = open_memmap(folder / f"{prefix}codes.npy", mode="w+", dtype=dtype, shape=(n, dim))
+    if precision == "int8":
+        scales = open_memmap(
+            folder / f"{prefix}scales.npy", mode="w+", dtype=np.float32, shape=(n,)
+        )
+    return exact, codes, scales
+
+
 def _write_videos(
     store: VectorStore, dim: int, precision: str, folder: Path
 ) -> tuple[int, list[str]]:
     n = store.count(VIDEOS)
-    exact = open_memmap(folder / "exact.npy", mode="w+", dtype=np.float32, shape=(n, dim))
-    codes = scales = None
-    if precision != "float32":
-        dtype = np.float16 if precision == "float16" else np.int8
-        codes = open_memmap(folder / "codes.npy", mode="w+", dtype=dtype, shape=(n, dim))
-    if precision == "int8":
-        scales = open_memmap(folder / "scales.npy", mode="w+", dtype=np.float32, shape=(n,))
+    exact, codes, scales = _vector_files(folder, "", precision, n, dim)
     category = open_memmap(folder / "category.npy", mode="w+", dtype=np.int32, shape=(n,))
     split_codes = open_memmap(folder / "split_codes.npy", mode="w+", dtype=np.int32, shape=(n,))
     names: dict[str, int] = {}
@@ -383,13 +394,7 @@ def _write_segments(
     st = np.concatenate(start) if start else np.zeros(0)
     order = keep[np.lexsort((st[keep], vrow[keep]))]
     m = len(order)
-    exact = open_memmap(folder / "seg_exact.npy", mode="w+", dtype=np.float32, shape=(m, dim))
-    codes = scales = None
-    if precision != "float32":
-        dtype = np.float16 if precision == "float16" else np.int8
-        codes = open_memmap(folder / "seg_codes.npy", mode="w+", dtype=dtype, shape=(m, dim))
-    if precision == "int8":
-        scales = open_memmap(folder / "seg_scales.npy", mode="w+", dtype=np.float32, shape=(m,))
+    exact, codes, scales = _vector_files(folder, "seg_", precision, m, dim)
     for a in range(0, m, BATCH):
         block = np.asarray(raw[order[a : a + BATCH]])
         exact[a : a + len(block)] = block
