@@ -130,10 +130,13 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def ann_info(index: Index, *, reread: bool = False) -> dict[str, Any] | None:
+def ann_info(
+    index: Index, *, reread: bool = False, with_stale: bool = True
+) -> dict[str, Any] | None:
     """The stored ``{"kind", "params", "version"}`` plus ``stale`` (the videos were written
     since the build), or ``None`` when no ANN index was built. ``reread`` asks the store
-    again (another process may have built one since this handle opened)."""
+    again (another process may have built one since this handle opened); ``with_stale=False``
+    leaves ``stale`` out (it asks the store for the table version: a search does not need it)."""
     info = index.metadata.get(META_KEY)
     now = time.monotonic()
     if info is None and reread and now - index.__dict__.get("_ann_meta_at", -1e9) >= 1.0:
@@ -144,7 +147,8 @@ def ann_info(index: Index, *, reread: bool = False) -> dict[str, Any] | None:
     if not info:
         return None
     out = dict(info)
-    out["stale"] = str(out.get("version")) != str(index.version)
+    if with_stale:
+        out["stale"] = str(out.get("version")) != str(index.version)
     return out
 
 

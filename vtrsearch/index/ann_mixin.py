@@ -64,7 +64,7 @@ class AnnMixin:
         check_mode(mode)
         if mode == "exact":
             return None
-        info = ann_info(self, reread=True)  # type: ignore[arg-type]
+        info = ann_info(self, reread=True, with_stale=False)  # type: ignore[arg-type]
         if mode == "ann":
             if info is None:
                 raise AnnNotBuiltError(not_built_message(self))  # type: ignore[arg-type]
