@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import InvalidAnnParamsError
 from ..filters import Filter
 from ..results import Hit
-from ..stores.ann_params import KINDS, BuildProgress, ann_kind
+from ..stores.ann_params import KINDS, BuildProgress, ann_kind, kind_search_params
 from .schema import VIDEOS
 
 if TYPE_CHECKING:
@@ -67,19 +67,6 @@ class StoreAnnBackend:
             )
         return build, search
 
-    def _search_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Every search parameter of the kind: ``given`` checked, the defaults for the rest."""
-        out: dict[str, Any] = {}
-        for name, (parse, default) in self.spec.search.items():
-            if name not in given or given[name] is None:
-                out[name] = default
-                continue
-            try:
-                out[name] = parse(given[name])
-            except ValueError as exc:
-                raise InvalidAnnParamsError(f"{self.kind} search parameter {name}: {exc}") from None
-        return out
-
     def build(
         self, index: Index, params: Mapping[str, Any], progress: BuildProgress | None
     ) -> dict[str, Any]:
@@ -88,7 +75,7 @@ class StoreAnnBackend:
         ``indexed_rows``). Resumable and a no-op when already built with these parameters
         (see ``VectorStore.build_vector_index``)."""
         build, search = self._split(params)
-        search = self._search_params(search)  # checked before the (long) build
+        search = kind_search_params(self.kind, search)  # checked before the (long) build
         done = index.store.build_vector_index(VIDEOS, self.kind, build, progress)
         out = {**done["build"], **search}
         for key in INFO_KEYS:
@@ -119,7 +106,7 @@ class StoreAnnBackend:
                 f"expected: {', '.join(self.spec.search)}"
             )
         stored_search = {k_: v for k_, v in stored.items() if k_ in self.spec.search}
-        ann = self._search_params({**stored_search, **given})
+        ann = kind_search_params(self.kind, {**stored_search, **given})
         ann = {k_: v for k_, v in ann.items() if v is not None}
         where = Filter.where(
             category=None if cats is None else sorted(cats),

@@ -214,6 +214,14 @@ def search_defaults(kind: str) -> dict[str, Any]:
     return {name: default for name, (_, default) in spec.search.items()}
 
 
+def kind_search_params(kind: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every search parameter of ``kind``: those ``given`` checked (``None``, or a parameter
+    of another kind, counts as not given), the defaults for the rest."""
+    spec = ann_kind(kind)
+    mine = {k: v for k, v in given.items() if k in spec.search and v is not None}
+    return _parse("search", spec.name, spec.search, mine)
+
+
 def search_params(store: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The search parameters given (only those), checked against every kind of ``store``."""
     table: dict[str, tuple[Parser, Any]] = {}
