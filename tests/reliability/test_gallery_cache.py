@@ -142,10 +142,10 @@ KILLED_BUILD = textwrap.dedent(
     """
     import sys, time
     from vtrsearch import Index
-    from vtrsearch.index import gallery_cache
+    from vtrsearch.index import gallery_cache_write
 
-    gallery_cache.BATCH = 50
-    real = gallery_cache.encode
+    gallery_cache_write.BATCH = 50
+    real = gallery_cache_write.encode
     calls = []
 
     def slow_encode(block, precision):
@@ -155,7 +155,7 @@ KILLED_BUILD = textwrap.dedent(
             time.sleep(60)
         return real(block, precision)
 
-    gallery_cache.encode = slow_encode
+    gallery_cache_write.encode = slow_encode
     Index.open(sys.argv[1], precision="float16").search([1.0] + [0.0] * 15)
     """
 )
@@ -259,9 +259,9 @@ CONCURRENT_BUILD = textwrap.dedent(
     import sys
     import numpy as np
     from vtrsearch import Index
-    from vtrsearch.index import gallery_cache
+    from vtrsearch.index import gallery_cache, gallery_cache_write
 
-    gallery_cache.BATCH = 40  # many small batches: the two builds overlap in time
+    gallery_cache_write.BATCH = 40  # many small batches: the two builds overlap in time
     q = np.array([float(x) for x in sys.argv[2].split(",")], dtype=np.float32)
     hits = Index.open(sys.argv[1], precision="int8").search(q, k=10)
     print(" ".join(h.video_id for h in hits), gallery_cache.builds)

@@ -26,10 +26,10 @@ or overwritten file means rebuild, never wrong results; a flipped bit between sa
 is not detected: hashing 6 GB at every open would cost seconds).
 
 A build streams the store in batches (:meth:`~vtrsearch.stores.VectorStore.iter_batches`) into
-files of a fresh ``g-*`` folder, fsyncs them, then replaces the pointer (``os.replace``): a
-reader sees the old build or the new one, a build killed midway leaves the old one (its folder
-is removed by the next build), and two builders take turns under the lock (the second finds
-the first's build current and uses it).
+files of a fresh ``g-*`` folder (:mod:`.gallery_cache_write`), fsyncs them, then replaces the
+pointer (``os.replace``): a reader sees the old build or the new one, a build killed midway
+leaves the old one (its folder is removed by the next build), and two builders take turns
+under the lock (the second finds the first's build current and uses it).
 """
 
 from __future__ import annotations
@@ -48,25 +48,19 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-from numpy.lib.format import open_memmap
 
 from ..stores import VectorStore
-from .compact import CompactVectors, encode
+from .compact import CompactVectors
 from .gallery import Gallery
-from .schema import SEGMENTS, VIDEOS, vectors_from_column
+from .gallery_cache_write import Changed, write_segments, write_videos
+from .schema import SEGMENTS, VIDEOS
 from .segment_block import SegmentBlock
 
 FORMAT = 1
-BATCH = 8192
 _SAMPLE = 4096
 logger = logging.getLogger(__name__)
 #: Builds done by this process (tests assert a current cache is reused, not rebuilt).
 builds = 0
-
-
-class _Changed(Exception):
-    """The table changed size while it was being copied: copy again."""
 
 
 def _versions_key(versions: Any) -> str:
@@ -209,10 +203,10 @@ def load_cached(
             try:
                 manifest = _build(store, dim, precision, cache, key)
                 break
-            except _Changed:
+            except Changed:
                 continue
         else:
-            raise _Changed("the videos table kept changing while the gallery was cached")
+            raise Changed("the videos table kept changing while the gallery was cached")
         _remove_stale(cache)
     gallery = _load(cache, manifest)
     if gallery is None:  # pragma: no cover - just written and checked
@@ -226,11 +220,11 @@ def _build(store: VectorStore, dim: int, precision: str, cache: Path, key: str) 
     builds += 1
     folder = Path(tempfile.mkdtemp(prefix="g-", dir=cache))
     try:
-        n, split_names = _write_videos(store, dim, precision, folder)
+        n, split_names = write_videos(store, dim, precision, folder)
         n_segments = None
         if store.has_table(SEGMENTS):
             ids = pa.ipc.open_file(pa.memory_map(str(folder / "ids.arrow"))).read_all()
-            n_segments = _write_segments(store, dim, precision, folder, ids.column(0))
+            n_segments = write_segments(store, dim, precision, folder, ids.column(0))
         files = {}
         for path in sorted(folder.iterdir()):
             _fsync(path)
@@ -309,113 +303,6 @@ def _share_with_other_precisions(
                 with contextlib.suppress(OSError):
                     tmp.unlink()
         return
-
-
-def _vector_files(
-    folder: Path, prefix: str, precision: str, n: int, dim: int
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """New memory-mapped ``<prefix>exact.npy`` (float32) and, for a compact precision,
-    ``<prefix>codes.npy`` (+ ``<prefix>scales.npy`` for int8) of ``n`` rows."""
-    exact = open_memmap(folder / f"{prefix}exact.npy", mode="w+", dtype=np.float32, shape=(n, dim))
-    codes = scales = None
-    if precision != "float32":
-        dtype = np.float16 if precision == "float16" else np.int8
-        codes = open_memmap(folder / f"{prefix}codes.npy", mode="w+", dtype=dtype, shape=(n, dim))
-    if precision == "int8":
-        scales = open_memmap(
-            folder / f"{prefix}scales.npy", mode="w+", dtype=np.float32, shape=(n,)
-        )
-    return exact, codes, scales
-
-
-def _write_videos(
-    store: VectorStore, dim: int, precision: str, folder: Path
-) -> tuple[int, list[str]]:
-    n = store.count(VIDEOS)
-    exact, codes, scales = _vector_files(folder, "", precision, n, dim)
-    category = open_memmap(folder / "category.npy", mode="w+", dtype=np.int32, shape=(n,))
-    split_codes = open_memmap(folder / "split_codes.npy", mode="w+", dtype=np.int32, shape=(n,))
-    names: dict[str, int] = {}
-    schema = pa.schema([("video_id", pa.string())])
-    i = 0
-    with pa.OSFile(str(folder / "ids.arrow"), "wb") as sink, pa.ipc.new_file(sink, schema) as w:
-        columns = ["video_id", "category", "split", "vector"]
-        for batch in store.iter_batches(VIDEOS, columns=columns, batch_size=BATCH):
-            j = i + batch.num_rows
-            if j > n:
-                raise _Changed
-            block = vectors_from_column(batch["vector"], dim)
-            exact[i:j] = block
-            c, s = encode(block, precision)
-            if codes is not None:
-                codes[i:j] = c
-            if scales is not None:
-                scales[i:j] = s
-            category[i:j] = batch["category"].to_numpy(zero_copy_only=False)
-            splits = [v or "" for v in batch["split"].to_pylist()]
-            split_codes[i:j] = [names.setdefault(v, len(names)) for v in splits]
-            w.write_table(pa.table({"video_id": batch["video_id"].cast(pa.string())}))
-            i = j
-    if i != n:
-        raise _Changed
-    for arr in (exact, codes, scales, category, split_codes):
-        if arr is not None:
-            arr.flush()
-    del exact, codes, scales, category, split_codes
-    return n, list(names)
-
-
-def _write_segments(
-    store: VectorStore, dim: int, precision: str, folder: Path, video_ids: pa.ChunkedArray
-) -> int:
-    """Segments sorted by video row, then start (orphans dropped), streamed through a raw file."""
-    n = store.count(SEGMENTS)
-    raw_path = folder / "seg_raw.npy"
-    raw = open_memmap(raw_path, mode="w+", dtype=np.float32, shape=(n, dim))
-    ids = video_ids.combine_chunks()
-    video_row, segment, start, end = [], [], [], []
-    i = 0
-    columns = ["video_id", "segment", "start", "end", "vector"]
-    for batch in store.iter_batches(SEGMENTS, columns=columns, batch_size=BATCH):
-        j = i + batch.num_rows
-        if j > n:
-            raise _Changed
-        raw[i:j] = vectors_from_column(batch["vector"], dim)
-        found = pc.index_in(batch["video_id"], value_set=ids).fill_null(-1)
-        video_row.append(found.to_numpy(zero_copy_only=False).astype(np.int64))
-        segment.append(batch["segment"].to_numpy(zero_copy_only=False).astype(np.int32))
-        start.append(batch["start"].to_numpy(zero_copy_only=False).astype(np.float64))
-        end.append(batch["end"].to_numpy(zero_copy_only=False).astype(np.float64))
-        i = j
-    if i != n:
-        raise _Changed
-    vrow = np.concatenate(video_row) if video_row else np.zeros(0, np.int64)
-    keep = np.flatnonzero(vrow >= 0)
-    st = np.concatenate(start) if start else np.zeros(0)
-    order = keep[np.lexsort((st[keep], vrow[keep]))]
-    m = len(order)
-    exact, codes, scales = _vector_files(folder, "seg_", precision, m, dim)
-    for a in range(0, m, BATCH):
-        block = np.asarray(raw[order[a : a + BATCH]])
-        exact[a : a + len(block)] = block
-        c, s = encode(block, precision)
-        if codes is not None:
-            codes[a : a + len(block)] = c
-        if scales is not None:
-            scales[a : a + len(block)] = s
-    for name, values in (
-        ("seg_video_row", vrow[order]),
-        ("seg_segment", (np.concatenate(segment) if segment else np.zeros(0, np.int32))[order]),
-        ("seg_start", st[order]),
-        ("seg_end", (np.concatenate(end) if end else np.zeros(0))[order]),
-    ):
-        np.save(folder / f"{name}.npy", values)
-    for arr in (exact, codes, scales):
-        if arr is not None:
-            arr.flush()
-    del raw, exact, codes, scales
-    raw_path.unlink()
-    return m
 
 
 def _remove_stale(cache: Path) -> None:
