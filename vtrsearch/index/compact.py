@@ -319,7 +319,8 @@ def rescored(
     m = min(n, first_pass(k))
     while True:
         if m >= n:
-            return select(exact(np.arange(n)), np.arange(n))
+            every = np.arange(n)
+            return select(exact(every), every)
         # the candidates: every item scoring at least the m-th best (ties included), sorted
         threshold = kth_largest(approx, m)
         cand = np.flatnonzero(approx >= threshold)

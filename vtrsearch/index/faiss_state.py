@@ -54,7 +54,7 @@ class FaissState:
     id_of_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     fresh_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     fresh_vecs: np.ndarray | None = None  # float32 vectors of fresh_rows (searched exactly)
-    selectors: dict[Any, tuple[Any, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    selectors: dict[Any, tuple[Any, np.ndarray, np.ndarray | None]] = field(default_factory=dict)
     list_of_id: np.ndarray | None = None  # inverted list of each faiss id (read lazily)
 
     def align(self, m: Gallery) -> None:
@@ -100,9 +100,21 @@ class FaissState:
         return self.list_of_id
 
     def matches_per_list(self, key: Any, allowed_rows: np.ndarray | None) -> np.ndarray:
-        """How many allowed faiss ids each inverted list holds."""
+        """How many allowed faiss ids each inverted list holds (counted on the first filtered
+        query of ``key``: an unfiltered one never needs them)."""
         self.selector(key, allowed_rows)
-        return self.selectors[key][2]
+        sel, bits, matches = self.selectors[key]
+        if matches is None:
+            nlist = int(load_faiss().extract_index_ivf(self.index).nlist)
+            if sel is None:  # every id allowed
+                mask = np.ones(len(self.row_of_id), dtype=bool)
+            else:
+                mask = np.unpackbits(bits, count=len(self.row_of_id), bitorder="little")
+                mask = mask.astype(bool)
+            lists = self.lists()[mask]
+            matches = np.bincount(lists[lists >= 0], minlength=nlist).astype(np.int64)
+            self.selectors[key] = (sel, bits, matches)
+        return matches
 
     def selector(self, key: Any, allowed_rows: np.ndarray | None) -> Any:
         """An ``IDSelectorBitmap`` over the faiss ids allowed (``None``: every id is)."""
@@ -114,18 +126,14 @@ class FaissState:
             keep = np.zeros(len(self.id_of_row), dtype=bool)
             keep[allowed_rows] = True
             mask &= np.where(self.row_of_id >= 0, keep[np.maximum(self.row_of_id, 0)], False)
-        nlist = int(faiss.extract_index_ivf(self.index).nlist)
         if allowed_rows is None and mask.all():
             sel, bits = None, np.zeros(0, np.uint8)
-            matches = np.zeros(0, np.int64)
         else:
             bits = np.packbits(mask, bitorder="little")
             sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
-            lists = self.lists()[mask]
-            matches = np.bincount(lists[lists >= 0], minlength=nlist).astype(np.int64)
         if len(self.selectors) >= 64:
             self.selectors.clear()
-        self.selectors[key] = (sel, bits, matches)  # the bitmap must outlive the selector
+        self.selectors[key] = (sel, bits, None)  # the bitmap must outlive the selector
         return sel
 
 
@@ -157,9 +165,9 @@ def search_by_matches(
     lists = np.take_along_axis(lists, order, axis=1)
     centroid_scores = np.take_along_axis(centroid_scores, order, axis=1)
     useful = np.take_along_axis(useful, order, axis=1)
-    cumulative = np.cumsum(np.take_along_axis(held, order, axis=1), axis=1)
+    held = np.take_along_axis(held, order, axis=1)
     # lists a query takes: up to and including the first one that reaches ``want``
-    taken = useful & (cumulative - np.take_along_axis(held, order, axis=1) < want)
+    taken = useful & (np.cumsum(held, axis=1) - held < want)
     width = max(1, int(taken.sum(axis=1).max()))
     lists = np.where(taken, lists, -1)[:, :width]  # faiss skips list -1
     centroid_scores = np.where(taken, centroid_scores, -np.inf)[:, :width]
